@@ -1,0 +1,1 @@
+"""Instrument drivers (pyserial) and their wire-protocol emulators."""

@@ -1,0 +1,15 @@
+"""Errors raised by the lab package; the CLI turns `LabError` into one line and exit code 2."""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Base class of every user-facing error raised by `lab`."""
+
+
+class ConfigError(LabError, ValueError):
+    """A configuration value is invalid (the message names the field and the allowed range)."""
+
+
+class StoreError(LabError, RuntimeError):
+    """The store cannot be opened or a write failed (nothing was half-written)."""

@@ -1,0 +1,72 @@
+"""What a campaign needs from a scenario: a space, a way to make and measure recipes, and the truth."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lab.stations.base import DropCastingStation, FilmKey, Reading
+from optimizers.propose import DispenseLimits, KnownObjective
+from optimizers.search_space import SearchSpace
+
+
+@dataclass(frozen=True)
+class MeasurementStep:
+    """One measuring station in a sample's route: the state a sample reaches after it, and how to measure."""
+
+    state: str
+    measure: Callable[[FilmKey], Reading]
+
+
+class Scenario(ABC):
+    """A use case of the lab: its search space, how a recipe becomes measured samples, and its world."""
+
+    name: str
+    space: SearchSpace
+    dispense: DispenseLimits | None = None
+    #: unit of each measured or true quantity, for the store and reports
+    units: Mapping[str, str] = {}
+
+    @property
+    def known_objectives(self) -> dict[str, KnownObjective]:
+        """Objectives computed exactly from the recipe (not modelled)."""
+        return {}
+
+    #: the station that makes samples from a recipe (mix + cast for films)
+    maker: DropCastingStation
+    #: the measuring stations each made sample visits, in order
+    steps: Sequence[MeasurementStep] = ()
+
+    @abstractmethod
+    def truth(self, recipe: Mapping[str, float]) -> dict[str, float]:
+        """The world's noise-free values of every quantity for `recipe` (for `true_<name>` columns)."""
+
+    @abstractmethod
+    def objective_frame(self, history: pd.DataFrame) -> pd.DataFrame:
+        """Objective columns (one per objective, NaN where unmeasured) of each history row."""
+
+    @abstractmethod
+    def true_objectives(self, X: np.ndarray) -> pd.DataFrame:
+        """Noise-free objective values of recipes `X` (`n x d`)."""
+
+    @abstractmethod
+    def world_optimum(self) -> dict[str, float]:
+        """The best value the world allows for each objective on its own."""
+
+    def hypervolume_space(self, objectives: pd.DataFrame) -> np.ndarray:
+        """Objective values mapped to the space the hypervolume is measured in (every column maximized)."""
+        cols = []
+        for o in self.space.objectives:
+            v = objectives[o.name].to_numpy(dtype=float)
+            if o.scale == "log":
+                v = np.log10(v)
+            cols.append(v if o.goal == "maximize" else -v)
+        return np.stack(cols, axis=1)
+
+    @abstractmethod
+    def hypervolume_reference(self) -> np.ndarray:
+        """The reference point of the hypervolume, in the space of `hypervolume_space`."""

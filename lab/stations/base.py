@@ -1,0 +1,98 @@
+"""What a station can do, as typing Protocols, and the records they exchange.
+
+The campaign depends on these capabilities, not on classes: the simulated stations (direct Python,
+backed by a world) and the hardware stations (drivers + instruments or their emulators) both satisfy them.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Mapping, Protocol, Sequence, runtime_checkable
+
+DROPLET_LETTERS = string.ascii_lowercase
+
+
+@dataclass(frozen=True, order=True)
+class FilmKey:
+    """Where a film is: run (day) / wafer / sample (composition slot on the wafer) / droplet letter."""
+
+    run: int
+    wafer: int
+    sample: int
+    droplet: str
+
+    @property
+    def sample_id(self) -> str:
+        """Unique, sortable film identifier, e.g. `R02-W03-S4-c`."""
+        return f"R{self.run:02d}-W{self.wafer:02d}-S{self.sample}-{self.droplet}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Quantities one station measured on one film (SI-like units named in `units`), or why it failed."""
+
+    film: FilmKey
+    station: str
+    values: Mapping[str, float] = field(default_factory=dict)
+    units: Mapping[str, str] = field(default_factory=dict)
+    failure: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the measurement succeeded."""
+        return self.failure is None
+
+
+@dataclass(frozen=True)
+class CastResult:
+    """One cast film: its key, the volumes actually dispensed (uL per stock solution), or why it failed."""
+
+    film: FilmKey
+    station: str
+    volumes_ul: Mapping[str, float] = field(default_factory=dict)
+    failure: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the film was cast."""
+        return self.failure is None
+
+
+@runtime_checkable
+class DropCastingStation(Protocol):
+    """Mixes one composition from stock solutions and casts droplets of it onto a wafer."""
+
+    name: str
+
+    def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
+        """Mix `recipe` (fractions in %) once and cast one droplet per key in `films`."""
+        ...
+
+
+@runtime_checkable
+class OpticalStation(Protocol):
+    """Measures UV-vis-NIR absorbance features of a cast film."""
+
+    name: str
+
+    def measure(self, film: FilmKey) -> Reading:
+        """Return `absorbance_525` and `absorption_ratio` (A602/A525) of `film`."""
+        ...
+
+
+@runtime_checkable
+class ConductivityStation(Protocol):
+    """Measures sheet resistance by 4-point probe and, when asked, film thickness."""
+
+    name: str
+
+    def measure(self, film: FilmKey, with_thickness: bool | None = None) -> Reading:
+        """Return `sheet_resistance` [Ohm/sq] and, if `with_thickness`, `thickness` [nm] of `film`.
+
+        `None` leaves the choice to the station (it profiles a configured share of films).
+        """
+        ...

@@ -1,0 +1,131 @@
+"""The store's tables (SQLAlchemy 2.0 ORM). ORM objects never leave `lab.store`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table of the lab store."""
+
+
+class Campaign(Base):
+    """One optimization campaign: a scenario, its seed and its full configuration."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    scenario: Mapped[str] = mapped_column(String(50))
+    seed: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    days: Mapped[list["Day"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+
+
+class Day(Base):
+    """One daily cycle (one batch, one run of the drop-casting station)."""
+
+    __tablename__ = "days"
+    __table_args__ = (UniqueConstraint("campaign_id", "index"), CheckConstraint("\"index\" >= 1"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    index: Mapped[int] = mapped_column(Integer)
+    strategy: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="days")
+    recipes: Mapped[list["Recipe"]] = relationship(back_populates="day", cascade="all, delete-orphan")
+
+
+class Recipe(Base):
+    """One composition proposed on a day; its parameters are rows of `recipe_parameters`."""
+
+    __tablename__ = "recipes"
+    __table_args__ = (UniqueConstraint("day_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"))
+    slot: Mapped[int] = mapped_column(Integer)
+    snapped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    day: Mapped[Day] = relationship(back_populates="recipes")
+    parameters: Mapped[list["RecipeParameter"]] = relationship(cascade="all, delete-orphan")
+    films: Mapped[list["Film"]] = relationship(back_populates="recipe", cascade="all, delete-orphan")
+
+
+class RecipeParameter(Base):
+    """One parameter value of a recipe, with its unit."""
+
+    __tablename__ = "recipe_parameters"
+    __table_args__ = (UniqueConstraint("recipe_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipes.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+
+
+class Film(Base):
+    """One sample (a cast droplet), keyed run / wafer / sample / droplet, with its state and failure reason.
+
+    States: `planned` -> `cast` -> one state per measuring station (e.g. `optical`) -> `measured`;
+    or `failed` at any step, with the reason in `failure`.
+    """
+
+    __tablename__ = "films"
+    __table_args__ = (UniqueConstraint("campaign_id", "sample_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipes.id"))
+    sample_id: Mapped[str] = mapped_column(String(50))
+    run: Mapped[int] = mapped_column(Integer)
+    wafer: Mapped[int] = mapped_column(Integer)
+    sample: Mapped[int] = mapped_column(Integer)
+    droplet: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    failure: Mapped[str] = mapped_column(String(500), default="")
+
+    recipe: Mapped[Recipe] = relationship(back_populates="films")
+    measurements: Mapped[list["Measurement"]] = relationship(cascade="all, delete-orphan")
+
+
+class Measurement(Base):
+    """One measured (or, with station `world`, simulator ground-truth) quantity of a film, with provenance."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (UniqueConstraint("film_id", "quantity", "station"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"))
+    quantity: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    station: Mapped[str] = mapped_column(String(100))
+    is_truth: Mapped[bool] = mapped_column(Boolean, default=False)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -1,0 +1,295 @@
+"""The durable record of campaigns: a SQLite file by default, any SQLAlchemy URL on request.
+
+Every public write is one transaction: it commits whole or, on any error, rolls back and leaves
+the store as it was. Callers get ids, dataclasses and DataFrames; ORM objects never leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lab.errors import StoreError
+from lab.stations.base import CastResult, FilmKey, Reading
+from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
+
+#: The station name under which simulator ground truth is stored.
+TRUTH_STATION = "world"
+
+#: Every state a film can be in; the measuring states between `cast` and `measured` are the stations'.
+FILM_STATES = ("planned", "cast", "optical", "electrical", "tested", "measured", "failed")
+
+
+@dataclass(frozen=True)
+class RecipeRecord:
+    """A recipe to store: parameter values (and units), and whether volume snapping changed it."""
+
+    values: Mapping[str, float]
+    units: Mapping[str, str] = field(default_factory=dict)
+    snapped: bool = False
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+class Store:
+    """Campaigns, days, recipes, films and measurements in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._engine: Engine = create_engine(url, future=True)
+        except (ArgumentError, SQLAlchemyError, ValueError, ImportError) as exc:
+            raise StoreError(f"store {url!r} cannot be opened: {exc}") from None
+        if self._engine.dialect.name == "sqlite":
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+        try:
+            Base.metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store {url!r} cannot be opened: {exc.__class__.__name__}: {exc.orig or exc}") from None
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self.url = url
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._sessions)
+
+    # ------------------------------------------------------------------ writes
+    def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping) -> int:
+        """Register a new campaign and return its id."""
+        with self._transaction() as s:
+            if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+                raise StoreError(f"campaign {name!r} already exists in the store")
+            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config))
+            s.add(c)
+            s.flush()
+            return c.id
+
+    def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord]) -> tuple[int, list[int]]:
+        """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids."""
+        with self._transaction() as s:
+            day = Day(campaign_id=campaign_id, index=index, strategy=strategy)
+            s.add(day)
+            s.flush()
+            ids = []
+            for slot, rec in enumerate(recipes):
+                _check_finite(rec.values, f"recipe {slot}")
+                r = Recipe(day_id=day.id, slot=slot, snapped=rec.snapped)
+                r.parameters = [
+                    RecipeParameter(name=k, value=float(v), unit=rec.units.get(k, "")) for k, v in rec.values.items()
+                ]
+                s.add(r)
+                s.flush()
+                ids.append(r.id)
+            return day.id, ids
+
+    def plan_films(self, campaign_id: int, films: Sequence[tuple[FilmKey, int]]) -> None:
+        """Register films (key, recipe id) as `planned`, before anything is dispensed."""
+        with self._transaction() as s:
+            for key, recipe_id in films:
+                s.add(
+                    Film(
+                        campaign_id=campaign_id,
+                        recipe_id=recipe_id,
+                        sample_id=key.sample_id,
+                        run=key.run,
+                        wafer=key.wafer,
+                        sample=key.sample,
+                        droplet=key.droplet,
+                        status="planned",
+                    )
+                )
+
+    def record_cast(
+        self,
+        campaign_id: int,
+        results: Sequence[CastResult],
+        truth: Mapping[str, float] | None = None,
+        truth_units: Mapping[str, str] | None = None,
+    ) -> None:
+        """Mark planned films `cast` (or `failed` with the reason), with the world's truth of cast films."""
+        truth = dict(truth or {})
+        _check_finite(truth, "truth")
+        with self._transaction() as s:
+            for r in results:
+                film = self._film(s, campaign_id, r.film, expect=("planned",))
+                film.status = "cast" if r.ok else "failed"
+                film.failure = "" if r.ok else f"{r.station}: {r.failure}"
+                for q, v in truth.items():
+                    film.measurements.append(
+                        Measurement(
+                            quantity=q,
+                            value=float(v),
+                            unit=(truth_units or {}).get(q, ""),
+                            station=TRUTH_STATION,
+                            is_truth=True,
+                        )
+                    )
+
+    def record_reading(self, campaign_id: int, reading: Reading, state: str) -> None:
+        """Add one station's reading to a film and move it to `state` (or to `failed` if the reading failed)."""
+        if state not in FILM_STATES:
+            raise StoreError(f"film state {state!r} is not one of {FILM_STATES}")
+        _check_finite(reading.values, f"film {reading.film.sample_id} station {reading.station}")
+        with self._transaction() as s:
+            film = self._film(s, campaign_id, reading.film)
+            if film.status in ("planned", "failed", "measured"):
+                raise StoreError(f"film {reading.film.sample_id} is {film.status}; it cannot take a reading")
+            if not reading.ok:
+                film.status, film.failure = "failed", f"{reading.station}: {reading.failure}"
+                return
+            for q, v in reading.values.items():
+                film.measurements.append(
+                    Measurement(quantity=q, value=float(v), unit=reading.units.get(q, ""), station=reading.station, measured_at=reading.at)
+                )
+            film.status = state
+
+    def film_states(self, campaign_id: int, day: int | None = None) -> pd.DataFrame:
+        """`sample_id, day, recipe_id, status, failure` of every film (of one day if given)."""
+        with self._sessions() as s:
+            q = (
+                select(Film.sample_id, Day.index, Film.recipe_id, Film.status, Film.failure)
+                .join(Recipe, Film.recipe_id == Recipe.id)
+                .join(Day, Recipe.day_id == Day.id)
+                .where(Film.campaign_id == campaign_id)
+            )
+            if day is not None:
+                q = q.where(Day.index == day)
+            rows = s.execute(q.order_by(Film.sample_id)).all()
+        return pd.DataFrame(rows, columns=["sample_id", "day", "recipe_id", "status", "failure"])
+
+    @staticmethod
+    def _film(s: Session, campaign_id: int, key: FilmKey, expect: tuple[str, ...] | None = None) -> Film:
+        film = s.scalar(select(Film).where(Film.campaign_id == campaign_id, Film.sample_id == key.sample_id))
+        if film is None:
+            raise StoreError(f"film {key.sample_id} was never planned")
+        if expect is not None and film.status not in expect:
+            raise StoreError(f"film {key.sample_id} is {film.status}, expected {' or '.join(expect)}")
+        return film
+
+    def finish_day(self, day_id: int) -> None:
+        """Mark a day done."""
+        with self._transaction() as s:
+            day = s.get(Day, day_id)
+            if day is None:
+                raise StoreError(f"day {day_id} is not in the store")
+            day.status = "done"
+            day.finished_at = datetime.now(timezone.utc)
+
+    def finish_campaign(self, campaign_id: int, status: str = "done") -> None:
+        """Mark a campaign finished."""
+        with self._transaction() as s:
+            c = s.get(Campaign, campaign_id)
+            if c is None:
+                raise StoreError(f"campaign {campaign_id} is not in the store")
+            c.status = status
+
+    # ------------------------------------------------------------------ reads
+    def campaign_id(self, name: str) -> int | None:
+        """The id of the campaign called `name`, or None."""
+        with self._sessions() as s:
+            return s.scalar(select(Campaign.id).where(Campaign.name == name))
+
+    def history(self, campaign_id: int) -> pd.DataFrame:
+        """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(Film, Day.index, Recipe.id)
+                .join(Recipe, Film.recipe_id == Recipe.id)
+                .join(Day, Recipe.day_id == Day.id)
+                .where(Film.campaign_id == campaign_id)
+                .order_by(Day.index, Film.sample_id)
+            ).all()
+            params = s.execute(
+                select(RecipeParameter.recipe_id, RecipeParameter.name, RecipeParameter.value)
+                .join(Recipe, RecipeParameter.recipe_id == Recipe.id)
+                .join(Day, Recipe.day_id == Day.id)
+                .where(Day.campaign_id == campaign_id)
+            ).all()
+            meas = s.execute(
+                select(Measurement.film_id, Measurement.quantity, Measurement.value, Measurement.is_truth)
+                .join(Film, Measurement.film_id == Film.id)
+                .where(Film.campaign_id == campaign_id)
+            ).all()
+        recipe_values: dict[int, dict[str, float]] = {}
+        for rid, name, value in params:
+            recipe_values.setdefault(rid, {})[name] = value
+        film_values: dict[int, dict[str, float]] = {}
+        for fid, q, v, truth in meas:
+            film_values.setdefault(fid, {})[f"true_{q}" if truth else q] = v
+        records = []
+        for film, day_index, rid in rows:
+            rec = {"day": day_index, "sample_id": film.sample_id, "recipe_id": rid}
+            rec.update(recipe_values.get(rid, {}))
+            rec.update(film_values.get(film.id, {}))
+            rec.update({"status": film.status, "failure": film.failure})
+            records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def count(self, table: type[Base]) -> int:
+        """Number of rows of an ORM table (for checks and tests)."""
+        from sqlalchemy import func
+
+        with self._sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(table)))
+
+
+class _Transaction:
+    """Context manager: a session whose work commits on success and rolls back on any error."""
+
+    def __init__(self, factory: sessionmaker) -> None:
+        self._factory = factory
+
+    def __enter__(self) -> Session:
+        self._session = self._factory()
+        self._session.begin()
+        return self._session
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None:
+                try:
+                    self._session.commit()
+                except SQLAlchemyError as err:
+                    self._session.rollback()
+                    raise StoreError(f"store write failed and was rolled back: {err.__class__.__name__}") from err
+            else:
+                self._session.rollback()
+                if isinstance(exc, SQLAlchemyError):
+                    raise StoreError(f"store write failed and was rolled back: {exc.__class__.__name__}") from exc
+        finally:
+            self._session.close()
+        return False
+
+
+def _check_finite(values: Mapping[str, float], where: str) -> None:
+    for k, v in values.items():
+        if v is None or not math.isfinite(float(v)):
+            raise StoreError(f"{where}: {k} = {v!r} is not a finite number; nothing was written")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Enforce foreign keys and use a write-ahead journal so a crash never leaves a torn write."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""Graph-based multi-output GP regressors and objective models (botorch/gpytorch)."""

@@ -1,0 +1,119 @@
+"""A GP of one objective fitted on recipe means, with the noise of each mean known from its replicates.
+
+Drop-cast films come in replicates (5-6 droplets of one mix). Fitting on per-recipe means with
+`Yvar = pooled within-recipe variance / n_replicates` keeps the GP small (27 points a day instead of 160)
+and tells it exactly how much each mean can be trusted; without replicates the noise is learned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms.input import Normalize
+from botorch.models.transforms.outcome import Standardize
+from gpytorch.mlls import ExactMarginalLogLikelihood
+
+from models.errors import ModelInputError, NotFittedError
+
+#: The smallest noise variance (in outcome units squared) a mean may be given; keeps the GP well-posed.
+MIN_NOISE_VARIANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ReplicateGroups:
+    """Unique rows of `X`, the mean and count of `y` over each, and the pooled within-group variance."""
+
+    X: np.ndarray
+    mean: np.ndarray
+    count: np.ndarray
+    pooled_variance: float | None
+
+    @property
+    def mean_variance(self) -> np.ndarray | None:
+        """Variance of each group mean (pooled variance / count), or None without replicates."""
+        if self.pooled_variance is None:
+            return None
+        return np.maximum(self.pooled_variance / self.count, MIN_NOISE_VARIANCE)
+
+
+def group_replicates(X: np.ndarray, y: np.ndarray, decimals: int = 9) -> ReplicateGroups:
+    """Group rows of `X` (`n x d`) that are equal to `decimals` places; average `y` (`n`) within each."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keys = np.round(X, decimals)
+    uniq, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    sums = np.bincount(inverse, weights=y, minlength=len(uniq))
+    means = sums / counts
+    resid = y - means[inverse]
+    dof = int(np.sum(counts - 1))
+    pooled = float(np.sum(resid**2) / dof) if dof >= 2 else None
+    first_rows = np.array([np.flatnonzero(inverse == g)[0] for g in range(len(uniq))])
+    return ReplicateGroups(X=X[first_rows], mean=means, count=counts, pooled_variance=pooled)
+
+
+class ReplicateGP:
+    """A `SingleTaskGP` on replicate means: scikit-learn style `fit`, botorch model in `model_`.
+
+    Args:
+        bounds: `2 x d` parameter bounds used to normalise the inputs to the unit cube.
+        log_outcome: model `ln(y)` instead of `y` (for positive, heavy-tailed outcomes such as conductivity).
+        sign: +1 to keep the outcome, -1 to model its negative (so every objective is maximized).
+    """
+
+    def __init__(self, bounds: np.ndarray, log_outcome: bool = False, sign: float = 1.0) -> None:
+        self.bounds = bounds
+        self.log_outcome = log_outcome
+        self.sign = sign
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Map raw outcomes to the modelled scale (log and sign)."""
+        y = np.asarray(y, dtype=float)
+        if self.log_outcome:
+            if (y <= 0).any():
+                raise ModelInputError("outcome: log scale needs positive values")
+            y = np.log(y)
+        return self.sign * y
+
+    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+        """Map modelled values back to raw outcomes."""
+        z = self.sign * np.asarray(z, dtype=float)
+        return np.exp(z) if self.log_outcome else z
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "ReplicateGP":
+        """Group replicates, fit the GP hyperparameters by marginal likelihood, and return self."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if X.ndim != 2 or X.shape[0] != y.shape[0]:
+            raise ModelInputError(f"X must be n x d and y of length n; got {X.shape} and {y.shape}")
+        ok = np.isfinite(y) & np.isfinite(X).all(axis=1)
+        if ok.sum() < 2:
+            raise ModelInputError(f"need at least 2 finite observations, got {int(ok.sum())}")
+        groups = group_replicates(X[ok], self.transform(y[ok]))
+        train_X = torch.as_tensor(groups.X, dtype=torch.double)
+        train_Y = torch.as_tensor(groups.mean, dtype=torch.double).unsqueeze(-1)
+        yvar = groups.mean_variance
+        model = SingleTaskGP(
+            train_X,
+            train_Y,
+            train_Yvar=None if yvar is None else torch.as_tensor(yvar, dtype=torch.double).unsqueeze(-1),
+            input_transform=Normalize(d=train_X.shape[-1], bounds=torch.as_tensor(self.bounds, dtype=torch.double)),
+            outcome_transform=Standardize(m=1),
+        )
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        self.model_ = model
+        self.groups_ = groups
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the modelled (log/sign) outcome at `X` (`n x d`)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("ReplicateGP.predict called before fit")
+        with torch.no_grad():
+            post = self.model_.posterior(torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.double))
+        return post.mean.squeeze(-1).numpy(), post.variance.clamp_min(0).sqrt().squeeze(-1).numpy()

@@ -1,0 +1,1 @@
+"""Search spaces, acquisition and batch proposal for bi-objective Bayesian optimization."""

@@ -1,0 +1,137 @@
+"""Feasible random points and space-filling designs over a constrained search space."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from botorch.utils.sampling import get_polytope_samples
+
+from optimizers.search_space import SearchSpace
+
+
+def sample_feasible(space: SearchSpace, n: int, seed: int) -> np.ndarray:
+    """Draw up to `n` points uniformly over the feasible region, shape `n x d`.
+
+    Spaces whose only equality is one plain sum (a mixture) are sampled exactly and fast: shifted
+    Dirichlet draws on the simplex face, rejection of bound and inequality violations. Other spaces
+    use botorch's hit-and-run polytope sampler. Discrete parameters are then snapped to their nearest
+    level; rows that snapping makes infeasible are dropped.
+    """
+    if n <= 0:
+        return np.empty((0, space.dim))
+    rng = np.random.default_rng(seed)
+    samples = _sample_mixture(space, n, rng)
+    if samples is None or samples.shape[0] < n:
+        samples = _sample_hit_and_run(space, n, seed)
+    samples = _snap_discrete(space, samples)
+    return samples[space.is_feasible(samples)][:n]
+
+
+def _sample_mixture(space: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Uniform draws for a box with at most one unit-weight sum equality; None if not applicable."""
+    equalities = [c for c in space.constraints if c.equals is not None]
+    if len(equalities) > 1 or any(c.weights is not None for c in equalities):
+        return None
+    lows, highs = space.bounds
+    index = {name: i for i, name in enumerate(space.names)}
+    members = [index[name] for name in equalities[0].names] if equalities else []
+    accepted: list[np.ndarray] = []
+    have, tries = 0, 0
+    while have < n and tries < 20:
+        tries += 1
+        m = max(2 * (n - have), 256)
+        X = lows + rng.random((m, space.dim)) * (highs - lows)
+        if members:
+            slack = equalities[0].equals - lows[members].sum()
+            X[:, members] = lows[members] + slack * rng.dirichlet(np.ones(len(members)), size=m)
+        X = X[space.is_feasible(X)]
+        accepted.append(X)
+        have += X.shape[0]
+        if tries >= 3 and have < 0.01 * m * tries:  # acceptance too low: let hit-and-run do it
+            return None
+    out = np.concatenate(accepted)[:n]
+    return out
+
+
+def _sample_hit_and_run(space: SearchSpace, n: int, seed: int) -> np.ndarray:
+    """Spread points over a general polytope with botorch's hit-and-run sampler, shuffled."""
+    equalities, inequalities = space.linear_constraints_tensors()
+    samples = get_polytope_samples(
+        n=n,
+        bounds=space.bounds_tensor(),
+        equality_constraints=equalities or None,
+        inequality_constraints=inequalities or None,
+        seed=seed,
+        n_burnin=max(200, 20 * space.dim),
+        n_thinning=8,
+    ).numpy()
+    # hit-and-run walks are correlated in order; shuffle so any prefix is spread out
+    return samples[np.random.default_rng(seed).permutation(samples.shape[0])]
+
+
+def _snap_discrete(space: SearchSpace, X: np.ndarray) -> np.ndarray:
+    """Move each discrete parameter to its nearest level."""
+    X = X.copy()
+    for j, p in enumerate(space.parameters):
+        if p.is_discrete:
+            levels = np.asarray(p.values)
+            X[:, j] = levels[np.argmin(np.abs(X[:, j : j + 1] - levels[None, :]), axis=1)]
+    return X
+
+
+def maximin_subset(pool: np.ndarray, n: int, scale: np.ndarray, seed: int, existing: np.ndarray | None = None) -> np.ndarray:
+    """Greedy farthest-point selection of `n` rows of `pool` (distances in `pool / scale`), shape `n x d`.
+
+    Points in `existing` count as already chosen, so the design also keeps away from them.
+    """
+    if n > pool.shape[0]:
+        raise ValueError(f"cannot pick {n} points from a pool of {pool.shape[0]}")
+    Z = torch.as_tensor(pool / scale)
+    rng = np.random.default_rng(seed)
+    if existing is not None and len(existing):
+        dist = torch.cdist(Z, torch.as_tensor(existing / scale)).min(dim=1).values
+        chosen: list[int] = []
+    else:
+        first = int(rng.integers(pool.shape[0]))
+        chosen = [first]
+        dist = torch.cdist(Z, Z[first : first + 1]).squeeze(1)
+    while len(chosen) < n:
+        nxt = int(torch.argmax(dist))
+        chosen.append(nxt)
+        dist = torch.minimum(dist, torch.cdist(Z, Z[nxt : nxt + 1]).squeeze(1))
+    return pool[chosen]
+
+
+def space_filling_design(space: SearchSpace, n: int, seed: int, existing: np.ndarray | None = None) -> np.ndarray:
+    """`n` well-spread feasible points (maximin over a feasible pool), shape `n x d`."""
+    pool = sample_feasible(space, max(2000, 50 * n), seed)
+    lows, highs = space.bounds
+    scale = np.where(highs > lows, highs - lows, 1.0)
+    return maximin_subset(pool, n, scale, seed, existing)
+
+
+def candidate_pool(
+    space: SearchSpace,
+    n_global: int,
+    seed: int,
+    centers: np.ndarray | None = None,
+    n_local: int = 0,
+    max_step: float = 0.15,
+) -> np.ndarray:
+    """A feasible candidate pool: `n_global` uniform points plus `n_local` points near `centers`.
+
+    Local points are convex combinations `(1 - a) c + a r` of a centre `c` and a uniform feasible
+    point `r` with `a ~ U(0, max_step)`; the feasible region is convex, so they stay feasible
+    (discrete levels excepted: those rows are snapped and re-checked).
+    """
+    rng = np.random.default_rng(seed)
+    pool = sample_feasible(space, n_global, seed)
+    if centers is None or len(centers) == 0 or n_local <= 0:
+        return pool
+    centers = np.atleast_2d(centers)
+    partners = sample_feasible(space, n_local, seed + 1)
+    picks = centers[rng.integers(len(centers), size=len(partners))]
+    steps = rng.uniform(0.0, max_step, size=(len(partners), 1))
+    local = _snap_discrete(space, (1.0 - steps) * picks + steps * partners)
+    local = local[space.is_feasible(local)]
+    return np.concatenate([pool, local])
