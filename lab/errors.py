@@ -13,3 +13,7 @@ class ConfigError(LabError, ValueError):
 
 class StoreError(LabError, RuntimeError):
     """The store cannot be opened or a write failed (nothing was half-written)."""
+
+
+class OptionalDependencyError(LabError, ImportError):
+    """A feature needs an optional extra that is not installed (the message names the pip command)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import gpytorch
 import numpy as np
 import torch
 from botorch.fit import fit_gpytorch_mll
@@ -21,6 +22,10 @@ from models.errors import ModelInputError, NotFittedError
 
 #: The smallest noise variance (in outcome units squared) a mean may be given; keeps the GP well-posed.
 MIN_NOISE_VARIANCE = 1e-6
+
+#: Exact Cholesky solves up to this many training points (gpytorch switches to iterative CG above 800,
+#: which is slower and less accurate at the few-thousand-point sizes of a campaign).
+CHOLESKY_UP_TO = 5000
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,26 @@ class ReplicateGP:
         bounds: `2 x d` parameter bounds used to normalise the inputs to the unit cube.
         log_outcome: model `ln(y)` instead of `y` (for positive, heavy-tailed outcomes such as conductivity).
         sign: +1 to keep the outcome, -1 to model its negative (so every objective is maximized).
+        max_fit_points: above this many distinct recipes the hyperparameters are fitted on a random
+            subset of that size and the GP is then conditioned on every recipe: marginal-likelihood
+            fitting costs `O(n^3)` per step, conditioning only once, and a few hundred points pin
+            down five length scales as well as a thousand do.
+        seed: seeds the choice of that subset.
     """
 
-    def __init__(self, bounds: np.ndarray, log_outcome: bool = False, sign: float = 1.0) -> None:
+    def __init__(
+        self,
+        bounds: np.ndarray,
+        log_outcome: bool = False,
+        sign: float = 1.0,
+        max_fit_points: int | None = 400,
+        seed: int = 0,
+    ) -> None:
         self.bounds = bounds
         self.log_outcome = log_outcome
         self.sign = sign
+        self.max_fit_points = max_fit_points
+        self.seed = seed
 
     def transform(self, y: np.ndarray) -> np.ndarray:
         """Map raw outcomes to the modelled scale (log and sign)."""
@@ -94,26 +113,41 @@ class ReplicateGP:
         if ok.sum() < 2:
             raise ModelInputError(f"need at least 2 finite observations, got {int(ok.sum())}")
         groups = group_replicates(X[ok], self.transform(y[ok]))
-        train_X = torch.as_tensor(groups.X, dtype=torch.double)
-        train_Y = torch.as_tensor(groups.mean, dtype=torch.double).unsqueeze(-1)
         yvar = groups.mean_variance
-        model = SingleTaskGP(
-            train_X,
-            train_Y,
-            train_Yvar=None if yvar is None else torch.as_tensor(yvar, dtype=torch.double).unsqueeze(-1),
-            input_transform=Normalize(d=train_X.shape[-1], bounds=torch.as_tensor(self.bounds, dtype=torch.double)),
-            outcome_transform=Standardize(m=1),
-        )
-        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        n = len(groups.X)
+        with gpytorch.settings.max_cholesky_size(CHOLESKY_UP_TO):
+            if self.max_fit_points is not None and n > self.max_fit_points:
+                rows = np.sort(np.random.default_rng(self.seed).choice(n, self.max_fit_points, replace=False))
+                small = self._build(groups.X[rows], groups.mean[rows], None if yvar is None else yvar[rows])
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(small.likelihood, small))
+                model = self._build(groups.X, groups.mean, yvar)
+                model.covar_module.load_state_dict(small.covar_module.state_dict())
+                model.mean_module.load_state_dict(small.mean_module.state_dict())
+                if yvar is None:
+                    model.likelihood.load_state_dict(small.likelihood.state_dict())
+            else:
+                model = self._build(groups.X, groups.mean, yvar)
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
         model.eval()
         self.model_ = model
         self.groups_ = groups
         return self
 
+    def _build(self, X: np.ndarray, mean: np.ndarray, yvar: np.ndarray | None) -> SingleTaskGP:
+        """A `SingleTaskGP` on recipe means (`n x d`, `n`), with known mean variances if given."""
+        train_X = torch.as_tensor(X, dtype=torch.double)
+        return SingleTaskGP(
+            train_X,
+            torch.as_tensor(mean, dtype=torch.double).unsqueeze(-1),
+            train_Yvar=None if yvar is None else torch.as_tensor(yvar, dtype=torch.double).unsqueeze(-1),
+            input_transform=Normalize(d=train_X.shape[-1], bounds=torch.as_tensor(self.bounds, dtype=torch.double)),
+            outcome_transform=Standardize(m=1),
+        )
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the modelled (log/sign) outcome at `X` (`n x d`)."""
         if not hasattr(self, "model_"):
             raise NotFittedError("ReplicateGP.predict called before fit")
-        with torch.no_grad():
+        with torch.no_grad(), gpytorch.settings.max_cholesky_size(CHOLESKY_UP_TO):
             post = self.model_.posterior(torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.double))
         return post.mean.squeeze(-1).numpy(), post.variance.clamp_min(0).sqrt().squeeze(-1).numpy()

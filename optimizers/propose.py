@@ -1,58 +1,40 @@
 """Ask: the next batch of recipes from a search space and a table of observations (a pure function).
 
-`propose(space, observations, batch, seed)` fits one GP per modelled objective on the measured rows
-(replicates grouped), treats rows whose objectives are all empty as pending, and returns `batch` new
-feasible rows. With no measured rows it returns a space-filling design.
+`propose(space, observations, batch, seed)` reads the table (measured, failed and pending rows, see
+`optimizers.observations`), fits one GP per modelled objective and a success GP when runs failed,
+and returns `batch` feasible rows chosen by a strategy:
+
+- `default` (alias `thompson`): Thompson sample paths + Pareto-set search + hypervolume-greedy picks
+  (`optimizers.thompson_hypervolume`), seconds for q = 160;
+- `reference`: exact sequential-greedy qLogNEHVI (`optimizers.reference_nehvi`), for small batches;
+- `random`: uniform feasible sampling.
+With no measured rows (or too few) every strategy but `random` returns a space-filling design.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
-from models.replicate_gp import ReplicateGP
-from optimizers.errors import SearchSpaceError
+from optimizers.errors import OptimizerError, SearchSpaceError
 from optimizers.mixture import snap_to_dispensable
-from optimizers.sampling import candidate_pool, space_filling_design
-from optimizers.search_space import SearchSpace
-from optimizers.thompson_batch import ObjectiveSampler, gp_path_sampler, known_sampler, thompson_chebyshev_batch
+from optimizers.observations import Observations, read_observations
+from optimizers.reference_nehvi import log_nehvi_batch
+from optimizers.sampling import sample_feasible, space_filling_design
+from optimizers.search_space import SUM_RTOL, SearchSpace
+from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
+from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
+from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch
 
-#: A known objective: recipes `n x d` -> values `n` (e.g. material cost, computed exactly).
-KnownObjective = Callable[[np.ndarray], np.ndarray]
+__all__ = ["STRATEGIES", "BatchLayout", "DispenseLimits", "KnownObjective", "ProposalSettings", "propose"]
 
+log = logging.getLogger(__name__)
 
-class DispenseLimits(BaseModel):
-    """Mixtures are realised as volumes of stock solutions: components below `min_volume_ul` are dropped."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    components: tuple[str, ...]
-    mix_volume_ul: float = Field(100.0, gt=0)
-    min_volume_ul: float = Field(0.05, ge=0)
-    total: float = Field(100.0, gt=0)
-
-
-class ProposalSettings(BaseModel):
-    """Knobs of the Thompson-sampling batch proposal."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    pool_size: int = Field(8000, ge=100, description="uniform feasible candidates")
-    local_pool_size: int = Field(8000, ge=0, description="candidates near the best observed recipes")
-    local_centers: int = Field(20, ge=1, description="how many top recipes seed the local pool")
-
-
-def split_observations(space: SearchSpace, observations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into measured (some objective present) and pending (all objectives empty)."""
-    objs = [o for o in space.objective_names if o in observations.columns]
-    if not objs:
-        return observations.iloc[0:0], observations
-    values = observations[objs].apply(pd.to_numeric, errors="coerce")
-    pending = values.isna().all(axis=1)
-    return observations[~pending], observations[pending]
+#: Strategy names accepted by `propose` (`thompson` is the campaign's older name of `default`).
+STRATEGIES = ("default", "reference", "random", "thompson")
 
 
 def propose(
@@ -64,57 +46,105 @@ def propose(
     known_objectives: Mapping[str, KnownObjective] | None = None,
     dispense: DispenseLimits | None = None,
     settings: ProposalSettings | None = None,
+    strategy: str = "default",
+    layout: BatchLayout | None = None,
 ) -> pd.DataFrame:
-    """Return `batch` new feasible recipes (a DataFrame of the parameter columns).
+    """Return `batch` new feasible recipes (a DataFrame of the parameter columns, `batch` rows).
 
     Args:
         space: parameters, constraints and objectives (each objective's goal and scale).
-        observations: measured and pending rows; columns beyond parameters and objectives are ignored.
-        batch: number of distinct recipes to propose.
+        observations: measured, failed and pending rows; columns beyond parameters, objectives and
+            `status` are ignored. May have no rows (then: a space-filling design).
+        batch: number of rows to propose (films, when `layout` makes replicates).
         seed: seeds every random choice; the same inputs and seed give the same batch.
         known_objectives: objectives computed exactly from the recipe instead of modelled.
-        dispense: volume limits of the dispensing hardware (candidates are snapped before selection).
-        settings: pool sizes of the candidate search.
+        dispense: volume limits of the dispensing hardware (recipes are snapped to dispensable volumes).
+        settings: knobs of the candidate search and of the reference strategy.
+        strategy: one of `STRATEGIES`.
+        layout: replicates per recipe and a cap on distinct recipes (default: every row distinct).
+
+    Raises:
+        SearchSpaceError: bad arguments or observations (the message names the field, row or column).
     """
-    if batch <= 0:
-        raise SearchSpaceError(f"batch must be a positive integer, got {batch}")
+    if not isinstance(batch, (int, np.integer)) or batch <= 0:
+        raise SearchSpaceError(f"batch must be a positive integer, got {batch!r}")
+    if strategy not in STRATEGIES:
+        raise SearchSpaceError(f"strategy {strategy!r} is unknown; allowed: {', '.join(STRATEGIES)}")
     if not space.objectives:
         raise SearchSpaceError("search space: at least one objective is needed to propose")
-    settings = settings or ProposalSettings()
     known = dict(known_objectives or {})
-    X_all = space.validate_frame(observations, what="observations").to_numpy() if len(observations) else np.empty((0, space.dim))
-    measured, _pending = split_observations(space, observations) if len(observations) else (observations, observations)
+    unknown = sorted(set(known) - set(space.objective_names))
+    if unknown:
+        raise SearchSpaceError(f"known_objectives {unknown} are not objectives of the space {space.objective_names}")
+    settings = settings or ProposalSettings()
+    layout = layout or BatchLayout()
+    obs = read_observations(space, observations, frozenset(known))
+    n_recipes = layout.recipes_for(int(batch))
     snap = _snapper(space, dispense)
 
-    modelled = [o for o in space.objectives if o.name not in known]
-    if len(measured) == 0 or any(
-        o.name not in measured.columns or pd.to_numeric(measured[o.name], errors="coerce").notna().sum() < 3
-        for o in modelled
-    ):
-        design = space_filling_design(space, batch, seed, existing=X_all if len(X_all) else None)
-        return _frame(space, snap(design))
+    if strategy == "random":
+        X = sample_feasible(space, n_recipes, seed)
+    elif not obs.measured.any() or not can_model(space, obs, known):
+        X = space_filling_design(space, n_recipes, seed, existing=obs.X if len(obs.X) else None)
+    else:
+        beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points)
+        feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points)
+        if strategy == "reference":
+            X = log_nehvi_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings)
+        else:
+            X = thompson_hypervolume_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings, snap)
+    X = _make_valid(space, snap(X), obs, seed)
+    rows = np.repeat(X, layout.copies(int(batch)), axis=0)
+    return pd.DataFrame(rows, columns=space.names)
 
-    X_meas = space.validate_frame(measured, what="observations").to_numpy()
-    samplers: list[ObjectiveSampler] = []
-    scores_for_centers = np.zeros(len(X_meas))
-    for obj in space.objectives:
-        sign = 1.0 if obj.goal == "maximize" else -1.0
-        if obj.name in known:
-            samplers.append(known_sampler(known[obj.name], sign=sign))
-            continue
-        y = pd.to_numeric(measured[obj.name], errors="coerce").to_numpy()
-        gp = ReplicateGP(np.stack(space.bounds), log_outcome=obj.scale == "log", sign=sign)
-        gp.fit(X_meas, y)
-        samplers.append(gp_path_sampler(gp.model_))
-        mean, _ = gp.predict(X_meas)
-        scores_for_centers += (mean - mean.mean()) / (mean.std() + 1e-12)
-    order = np.argsort(-scores_for_centers)
-    centers = X_meas[order[: settings.local_centers]]
-    pool = candidate_pool(space, settings.pool_size, seed, centers=centers, n_local=settings.local_pool_size)
-    pool = snap(pool)
-    pool = pool[space.is_feasible(pool)]
-    idx = thompson_chebyshev_batch(samplers, pool, batch, seed, exclude=X_all if len(X_all) else None)
-    return _frame(space, pool[idx])
+
+def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int) -> np.ndarray:
+    """Polish round-off (bounds, equalities) and replace any row still infeasible or duplicating a pending row."""
+    X = _polish(space, X)
+    bad = ~space.is_feasible(X)
+    lows, highs = space.bounds
+    scale = np.where(highs > lows, highs - lows, 1.0)
+    if len(obs.X_pending):
+        d = np.min(np.linalg.norm((X[:, None, :] - obs.X_pending[None]) / scale, axis=-1), axis=1)
+        bad |= d < DUPLICATE_DISTANCE
+    if bad.any():
+        log.warning("%d proposed row(s) infeasible or pending duplicates: replaced by random feasible recipes", int(bad.sum()))
+        fill = sample_feasible(space, 4 * int(bad.sum()) + 16, seed + 999)
+        if len(obs.X_pending) and len(fill):
+            d = np.min(np.linalg.norm((fill[:, None, :] - obs.X_pending[None]) / scale, axis=-1), axis=1)
+            fill = fill[d >= DUPLICATE_DISTANCE]
+        if len(fill) < bad.sum():
+            raise OptimizerError("could not find enough feasible recipes: the feasible region is too small to sample")
+        X[bad] = fill[: int(bad.sum())]
+    return X
+
+
+def _polish(space: SearchSpace, X: np.ndarray, rounds: int = 5) -> np.ndarray:
+    """Clip to the bounds and project onto the equality constraints (round-off of numerical optimizers)."""
+    lows, highs = space.bounds
+    X = np.clip(np.asarray(X, dtype=float), lows, highs)
+    equalities = [c for c in space.constraints if c.equals is not None]
+    if not equalities:
+        return X
+    index = {n: i for i, n in enumerate(space.names)}
+    A = np.zeros((len(equalities), space.dim))
+    b = np.array([c.bound for c in equalities])
+    for r, c in enumerate(equalities):
+        A[r, [index[n] for n in c.names]] = c.coefficients
+    discrete = np.array([p.is_discrete for p in space.parameters])
+    for _ in range(rounds):
+        resid = X @ A.T - b
+        if np.all(np.abs(resid) <= 0.1 * SUM_RTOL * np.maximum(1.0, np.abs(b))):
+            break
+        free = (X > lows) & (X < highs) & ~discrete  # move only coordinates off their bounds
+        for i in np.flatnonzero(np.abs(resid).max(axis=1) > 0):
+            Af = A * free[i]
+            G = Af @ Af.T
+            if np.linalg.matrix_rank(G) < len(b):
+                continue
+            X[i] -= Af.T @ np.linalg.solve(G, resid[i])
+        X = np.clip(X, lows, highs)
+    return X
 
 
 def _snapper(space: SearchSpace, dispense: DispenseLimits | None) -> Callable[[np.ndarray], np.ndarray]:
@@ -128,8 +158,10 @@ def _snapper(space: SearchSpace, dispense: DispenseLimits | None) -> Callable[[n
 
     def snap(X: np.ndarray) -> np.ndarray:
         X = np.array(X, dtype=float, copy=True)
+        if len(X) == 0:
+            return X
         X[:, cols] = snap_to_dispensable(
-            X[:, cols],
+            np.clip(X[:, cols], 0.0, None),
             mix_volume_ul=dispense.mix_volume_ul,
             min_volume_ul=dispense.min_volume_ul,
             total=dispense.total,
@@ -138,7 +170,3 @@ def _snapper(space: SearchSpace, dispense: DispenseLimits | None) -> Callable[[n
         return X
 
     return snap
-
-
-def _frame(space: SearchSpace, X: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(X, columns=space.names)

@@ -9,26 +9,34 @@ from botorch.utils.sampling import get_polytope_samples
 from optimizers.search_space import SearchSpace
 
 
-def sample_feasible(space: SearchSpace, n: int, seed: int) -> np.ndarray:
+def sample_feasible(space: SearchSpace, n: int, seed: int, faces: float = 0.0) -> np.ndarray:
     """Draw up to `n` points uniformly over the feasible region, shape `n x d`.
 
     Spaces whose only equality is one plain sum (a mixture) are sampled exactly and fast: shifted
     Dirichlet draws on the simplex face, rejection of bound and inequality violations. Other spaces
     use botorch's hit-and-run polytope sampler. Discrete parameters are then snapped to their nearest
     level; rows that snapping makes infeasible are dropped.
+
+    Args:
+        faces: share of mixture points drawn on a random face of the simplex instead (a random subset
+            of the components whose lower bound is 0 set exactly to 0): blends of fewer components,
+            which uniform draws never produce and real optima often are.
     """
     if n <= 0:
         return np.empty((0, space.dim))
     rng = np.random.default_rng(seed)
-    samples = _sample_mixture(space, n, rng)
+    samples = _sample_mixture(space, n, rng, faces)
     if samples is None or samples.shape[0] < n:
         samples = _sample_hit_and_run(space, n, seed)
     samples = _snap_discrete(space, samples)
     return samples[space.is_feasible(samples)][:n]
 
 
-def _sample_mixture(space: SearchSpace, n: int, rng: np.random.Generator) -> np.ndarray | None:
-    """Uniform draws for a box with at most one unit-weight sum equality; None if not applicable."""
+def _sample_mixture(space: SearchSpace, n: int, rng: np.random.Generator, faces: float = 0.0) -> np.ndarray | None:
+    """Uniform draws (a share `faces` on random faces) for a box with at most one unit-weight sum equality.
+
+    Returns None where this does not apply.
+    """
     equalities = [c for c in space.constraints if c.equals is not None]
     if len(equalities) > 1 or any(c.weights is not None for c in equalities):
         return None
@@ -43,7 +51,10 @@ def _sample_mixture(space: SearchSpace, n: int, rng: np.random.Generator) -> np.
         X = lows + rng.random((m, space.dim)) * (highs - lows)
         if members:
             slack = equalities[0].equals - lows[members].sum()
-            X[:, members] = lows[members] + slack * rng.dirichlet(np.ones(len(members)), size=m)
+            weights = rng.dirichlet(np.ones(len(members)), size=m)
+            if faces > 0:
+                weights = _on_random_faces(weights, lows[members] == 0, faces, rng)
+            X[:, members] = lows[members] + slack * weights
         X = X[space.is_feasible(X)]
         accepted.append(X)
         have += X.shape[0]
@@ -51,6 +62,18 @@ def _sample_mixture(space: SearchSpace, n: int, rng: np.random.Generator) -> np.
             return None
     out = np.concatenate(accepted)[:n]
     return out
+
+
+def _on_random_faces(weights: np.ndarray, can_vanish: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Zero a random subset of the components allowed to vanish in a share of rows, renormalised (`m x k`)."""
+    m, k = weights.shape
+    chosen = rng.random(m) < share
+    n_zero = rng.integers(1, max(2, int(can_vanish.sum())), size=m)  # 1 .. (vanishable - 1) zeros
+    keys = np.where(can_vanish[None, :], rng.random((m, k)), np.inf)
+    ranks = np.argsort(np.argsort(keys, axis=1), axis=1)
+    zero = chosen[:, None] & (ranks < n_zero[:, None]) & can_vanish[None, :]
+    weights = np.where(zero, 0.0, weights)
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def _sample_hit_and_run(space: SearchSpace, n: int, seed: int) -> np.ndarray:
@@ -102,9 +125,11 @@ def maximin_subset(pool: np.ndarray, n: int, scale: np.ndarray, seed: int, exist
     return pool[chosen]
 
 
-def space_filling_design(space: SearchSpace, n: int, seed: int, existing: np.ndarray | None = None) -> np.ndarray:
-    """`n` well-spread feasible points (maximin over a feasible pool), shape `n x d`."""
-    pool = sample_feasible(space, max(2000, 50 * n), seed)
+def space_filling_design(
+    space: SearchSpace, n: int, seed: int, existing: np.ndarray | None = None, faces: float = 0.5
+) -> np.ndarray:
+    """`n` well-spread feasible points (maximin over a feasible pool, a share `faces` of it on faces), `n x d`."""
+    pool = sample_feasible(space, max(2000, 50 * n), seed, faces=faces)
     lows, highs = space.bounds
     scale = np.where(highs > lows, highs - lows, 1.0)
     return maximin_subset(pool, n, scale, seed, existing)
@@ -117,15 +142,16 @@ def candidate_pool(
     centers: np.ndarray | None = None,
     n_local: int = 0,
     max_step: float = 0.15,
+    faces: float = 0.5,
 ) -> np.ndarray:
-    """A feasible candidate pool: `n_global` uniform points plus `n_local` points near `centers`.
+    """A feasible candidate pool: `n_global` points (a share `faces` on faces) plus `n_local` near `centers`.
 
     Local points are convex combinations `(1 - a) c + a r` of a centre `c` and a uniform feasible
     point `r` with `a ~ U(0, max_step)`; the feasible region is convex, so they stay feasible
     (discrete levels excepted: those rows are snapped and re-checked).
     """
     rng = np.random.default_rng(seed)
-    pool = sample_feasible(space, n_global, seed)
+    pool = sample_feasible(space, n_global, seed, faces=faces)
     if centers is None or len(centers) == 0 or n_local <= 0:
         return pool
     centers = np.atleast_2d(centers)

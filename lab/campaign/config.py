@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CampaignConfig(BaseModel):
@@ -19,9 +19,21 @@ class CampaignConfig(BaseModel):
     droplets_per_recipe: int = Field(6, ge=1, le=26, description="films cast from one mix")
     recipes_per_wafer: int = Field(6, ge=1, le=50, description="compositions that fit on one wafer")
     thickness_fraction: float = Field(1.0, ge=0.0, le=1.0, description="share of films whose thickness is measured")
-    hardware: Literal["simulated"] = "simulated"
+    hardware: Literal["simulated", "emulated"] = Field(
+        "simulated", description="simulated: stations in direct Python; emulated: drivers + emulated instruments"
+    )
+    hardware_config: str | None = Field(None, description="bench file of emulated hardware (default: shipped example)")
+    faults: float | None = Field(None, ge=0.0, le=1.0, description="emulated hardware: per-reply fault rate")
     strategy: Literal["thompson", "random"] = "thompson"
     name: str | None = Field(None, description="campaign name in the store (default: derived from scenario and seed)")
+
+    @model_validator(mode="after")
+    def _hardware_options(self) -> CampaignConfig:
+        if self.hardware == "simulated":
+            for option in ("faults", "hardware_config"):
+                if getattr(self, option) is not None:
+                    raise ValueError(f"{option}: only with hardware 'emulated' (got hardware 'simulated')")
+        return self
 
     @property
     def recipes_per_day(self) -> int:

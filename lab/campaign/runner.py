@@ -49,7 +49,10 @@ def run_campaign(
     on_progress: ProgressCallback | None = None,
 ) -> CampaignResult:
     """Run `config.days` daily cycles of a simulated campaign, recording everything in `store`."""
-    scenario = scenario or build_scenario(config.scenario, config.seed, config.thickness_fraction)
+    owned = scenario is None  # a scenario built here (emulators, serial ports) is closed here
+    scenario = scenario or build_scenario(
+        config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config, config.faults
+    )
     name = config.name or f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"
     cid = store.create_campaign(name, config.scenario, config.seed, config.model_dump())
     day_seconds: list[float] = []
@@ -64,7 +67,9 @@ def run_campaign(
         log.info("day %d done in %.1f s", day, day_seconds[-1])
     store.finish_campaign(cid)
     history = _history_with_objectives(store, cid, scenario)
-    summary = _summary(config, scenario, per_day, day_seconds, history)
+    summary = _summary(config, scenario, per_day, day_seconds, history) | scenario.diagnostics()
+    if owned:
+        scenario.close()
     return CampaignResult(campaign_id=cid, history=history, summary=summary, day_seconds=day_seconds)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from pathlib import Path
 
 import typer
@@ -43,7 +44,15 @@ def run(
     strategy: str = typer.Option("thompson", help="Batch strategy: thompson or random."),
     droplets: int = typer.Option(6, help="Films cast from one mix (replicates per recipe)."),
     thickness_fraction: float = typer.Option(1.0, help="Share of films whose thickness is measured (0-1)."),
-    hardware: str = typer.Option("simulated", help="simulated: stations in direct Python."),
+    hardware: str = typer.Option(
+        "simulated", help="simulated: stations in direct Python; emulated: drivers + emulated instruments."
+    ),
+    hardware_config: Path = typer.Option(
+        None, help="Bench file of --hardware emulated (default: the shipped drivers/examples/emulated.yaml)."
+    ),
+    faults: float = typer.Option(
+        None, help="--hardware emulated: per-reply fault rate in [0, 1], split over drop/corrupt/alarm/disconnect."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a simulated campaign: propose -> cast -> measure -> store -> refit, each day; then report."""
@@ -58,12 +67,16 @@ def run(
             droplets_per_recipe=droplets,
             thickness_fraction=thickness_fraction,
             hardware=hardware,
+            hardware_config=str(hardware_config) if hardware_config is not None else None,
+            faults=faults,
         )
         out = _writable_dir(out)
         db = Store(store or sqlite_url(out / "lab.sqlite"))
-        scen = build_scenario(config.scenario, config.seed, config.thickness_fraction)
+        scen = build_scenario(
+            config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config, config.faults
+        )
         t0 = time.perf_counter()
-        with db, Progress(
+        with db, closing(scen), Progress(
             TextColumn("[bold]day {task.fields[day]}"),
             BarColumn(),
             MofNCompleteColumn(),

@@ -67,6 +67,13 @@ class Scenario(ABC):
             cols.append(v if o.goal == "maximize" else -v)
         return np.stack(cols, axis=1)
 
+    def diagnostics(self) -> dict:
+        """Extra figures for `summary.json` (e.g. injected and detected faults of emulated hardware)."""
+        return {}
+
+    def close(self) -> None:
+        """Release stations and hardware (emulators, serial ports); a no-op for pure simulation."""
+
     @abstractmethod
     def hypervolume_reference(self) -> np.ndarray:
         """The reference point of the hypervolume, in the space of `hypervolume_space`."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 from importlib import resources
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from lab.scenarios.base import MeasurementStep, Scenario
+from lab.stations.base import StationSet
 from lab.stations.simulated import (
     SimulatedBench,
     SimulatedConductivityStation,
@@ -18,7 +19,11 @@ from lab.stations.simulated import (
 )
 from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
 from optimizers.propose import DispenseLimits, KnownObjective
+from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
+
+#: Builds a scenario's stations from (world, seed, thickness_fraction).
+StationFactory = Callable[[P3HTCNTWorld, int, float], StationSet]
 
 #: Measured quantities and their units.
 UNITS = {
@@ -27,7 +32,7 @@ UNITS = {
     "sheet_resistance": "Ohm/sq",
     "thickness": "nm",
     "conductivity": "S/cm",
-    "cost": "USD/mg",
+    "cost": "USD",
 }
 
 #: Hypervolume reference: 1 S/cm and the cost of the most expensive blend the space allows.
@@ -48,22 +53,45 @@ class P3HTCNTScenario(Scenario):
         world: the ground truth (default: the shipped calibration).
         seed: seeds the stations' noise and failures.
         thickness_fraction: share of films whose thickness (hence conductivity) is measured.
+        stations: builds the stations from (world, seed, thickness_fraction) instead of the simulated ones,
+            e.g. `lab.stations.emulated.emulated_stations(setup)` (drivers + emulated instruments).
     """
 
     name = "p3ht-cnt"
     units = UNITS
 
-    def __init__(self, world: P3HTCNTWorld | None = None, seed: int = 0, thickness_fraction: float = 1.0) -> None:
+    def __init__(
+        self,
+        world: P3HTCNTWorld | None = None,
+        seed: int = 0,
+        thickness_fraction: float = 1.0,
+        stations: StationFactory | None = None,
+    ) -> None:
         self.world = world if world is not None else P3HTCNTWorld.default()
         self.space = p3ht_cnt_space()
         self.dispense = DispenseLimits(components=COMPONENTS)
         self.thickness_fraction = thickness_fraction
-        streams = np.random.SeedSequence(seed).spawn(4)
-        bench = SimulatedBench(self.world)
-        self.maker = SimulatedDropCaster(bench, np.random.default_rng(streams[0]))
-        optical = SimulatedOpticalStation(bench, np.random.default_rng(streams[1]))
-        electrical = SimulatedConductivityStation(bench, np.random.default_rng(streams[2]), thickness_fraction, np.random.default_rng(streams[3]))
+        self._stations: StationSet | None = None
+        if stations is not None:
+            self._stations = stations(self.world, seed, thickness_fraction)
+            self.maker = self._stations.maker
+            self.steps = (
+                MeasurementStep("optical", self._stations.optical.measure),
+                MeasurementStep("electrical", self._stations.electrical.measure),
+            )
+            return
+        self.bench = SimulatedBench(self.world, seed)
+        self.maker = SimulatedDropCaster(self.bench)
+        optical = SimulatedOpticalStation(self.bench)
+        electrical = SimulatedConductivityStation(self.bench, thickness_fraction)
         self.steps = (MeasurementStep("optical", optical.measure), MeasurementStep("electrical", electrical.measure))
+
+    def diagnostics(self) -> dict:
+        return self._stations.diagnostics() if self._stations is not None else {}
+
+    def close(self) -> None:
+        if self._stations is not None:
+            self._stations.close()
 
     @property
     def known_objectives(self) -> dict[str, KnownObjective]:
@@ -92,7 +120,9 @@ class P3HTCNTScenario(Scenario):
         from scipy.optimize import linprog
 
         lows, highs = self.space.bounds
-        per_unit = self.world.cost(np.eye(len(COMPONENTS)) * 100.0) / 100.0
+        # cost is linear in the fractions: recover its coefficients exactly from a few feasible blends
+        X = sample_feasible(self.space, 4 * len(COMPONENTS), seed=0)
+        per_unit = np.linalg.lstsq(X, self.world.cost(X), rcond=None)[0]
         res = []
         for sign in (1.0, -1.0):
             r = linprog(sign * per_unit, A_eq=np.ones((1, len(COMPONENTS))), b_eq=[100.0], bounds=list(zip(lows, highs)))

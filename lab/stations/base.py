@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 DROPLET_LETTERS = string.ascii_lowercase
 
@@ -96,3 +96,30 @@ class ConductivityStation(Protocol):
         `None` leaves the choice to the station (it profiles a configured share of films).
         """
         ...
+
+
+def _no_diagnostics() -> dict:
+    return {}
+
+
+def _nothing_to_release() -> None:
+    return None
+
+
+@dataclass
+class StationSet:
+    """The stations of one lab (they may share hardware), what they report, and how to release them.
+
+    Attributes:
+        maker: Makes films from a recipe.
+        optical: First measuring station of a film.
+        electrical: Second measuring station of a film.
+        diagnostics: Extra figures for `summary.json` (e.g. faults of emulated hardware).
+        close: Releases instruments and emulators.
+    """
+
+    maker: DropCastingStation
+    optical: OpticalStation
+    electrical: ConductivityStation
+    diagnostics: Callable[[], dict] = _no_diagnostics
+    close: Callable[[], None] = _nothing_to_release

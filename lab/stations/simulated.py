@@ -1,8 +1,9 @@
 """Stations in direct Python, backed by the P3HT/CNT world: the fast default of simulated campaigns.
 
-A `SimulatedBench` is the physical state of the lab: which film sits at which key, as realised by
-the world when it was cast. Each station draws its noise from its own seeded generator, so a campaign
-is reproducible whatever order stations run in.
+A `SimulatedBench` is the physical state of the lab: which film sits at which key, as realised by the
+world when it was cast. Every random draw comes from a generator keyed by (seed, station, film), so a
+film's realisation and its readings do not depend on the order stations run in, and a campaign resumed
+after a crash re-creates exactly the films it had cast (`SimulatedBench.restore`).
 """
 
 from __future__ import annotations
@@ -16,26 +17,46 @@ from lab.stations.base import CastResult, FilmKey, Reading
 from lab.worlds.p3ht_cnt import COMPONENTS, Film, P3HTCNTWorld
 from optimizers.mixture import snap_to_dispensable
 
+#: Random streams of the simulated lab, one per source of randomness.
+_CAST, _OPTICAL, _ELECTRICAL, _THICKNESS_CHOICE = range(4)
+
+
+def film_rng(seed: int, stream: int, key: FilmKey) -> np.random.Generator:
+    """The generator of one source of randomness for one film (independent of everything else)."""
+    return np.random.default_rng([seed, stream, key.run, key.wafer, key.sample, ord(key.droplet)])
+
 
 @dataclass
 class SimulatedBench:
     """The films on the lab's wafers, realised by the world, keyed by `FilmKey`."""
 
     world: P3HTCNTWorld
+    seed: int = 0
     films: dict[FilmKey, Film] = field(default_factory=dict)
 
     def film(self, key: FilmKey) -> Film:
         """The film at `key` (KeyError if nothing was cast there)."""
         return self.films[key]
 
+    def realise(self, key: FilmKey, fractions: np.ndarray) -> str | None:
+        """Cast one droplet of `fractions` (%) at `key`; the failure reason if it dewetted, else None."""
+        rng = film_rng(self.seed, _CAST, key)
+        failure = self.world.draw_failure("cast", rng)
+        if failure is None:
+            self.films[key] = self.world.cast_film(fractions, rng)
+        return failure
+
+    def restore(self, key: FilmKey, fractions: np.ndarray) -> None:
+        """Re-create a film cast before a restart (the same film: its randomness is keyed by `key`)."""
+        self.realise(key, fractions)
+
 
 class SimulatedDropCaster:
     """Mixes stock-solution volumes and casts droplets; a droplet may dewet (the world's failure rate)."""
 
-    def __init__(self, bench: SimulatedBench, rng: np.random.Generator, mix_volume_ul: float = 100.0, min_volume_ul: float = 0.05) -> None:
+    def __init__(self, bench: SimulatedBench, mix_volume_ul: float = 100.0, min_volume_ul: float = 0.05) -> None:
         self.name = "drop-casting (simulated)"
         self._bench = bench
-        self._rng = rng
         self._mix_volume_ul = mix_volume_ul
         self._min_volume_ul = min_volume_ul
 
@@ -44,67 +65,59 @@ class SimulatedDropCaster:
         fractions = np.array([[float(recipe[c]) for c in COMPONENTS]])
         snap = snap_to_dispensable(fractions, mix_volume_ul=self._mix_volume_ul, min_volume_ul=self._min_volume_ul)
         volumes = dict(zip(COMPONENTS, snap.volumes_ul[0].tolist()))
-        x = snap.fractions[0]
         results = []
         for key in films:
             if key in self._bench.films:
                 raise RuntimeError(f"film {key.sample_id} was already cast")
-            failure = self._bench.world.draw_cast_failure(self._rng)
-            if failure is not None:
-                results.append(CastResult(film=key, station=self.name, volumes_ul=volumes, failure=failure))
-                continue
-            self._bench.films[key] = self._bench.world.cast_film(x, self._rng)
-            results.append(CastResult(film=key, station=self.name, volumes_ul=volumes))
+            failure = self._bench.realise(key, snap.fractions[0])
+            results.append(CastResult(film=key, station=self.name, volumes_ul=volumes, failure=failure))
         return results
 
 
 class SimulatedOpticalStation:
     """UV-vis-NIR absorbance at 525 nm and the A602/A525 ratio of a cast film."""
 
-    def __init__(self, bench: SimulatedBench, rng: np.random.Generator) -> None:
+    def __init__(self, bench: SimulatedBench) -> None:
         self.name = "optical (simulated)"
         self._bench = bench
-        self._rng = rng
 
     def measure(self, film: FilmKey) -> Reading:
         """Measure the optical features of `film`."""
-        values = self._bench.world.measure_optical(self._bench.film(film), self._rng)
+        rng = film_rng(self._bench.seed, _OPTICAL, film)
+        failure = self._bench.world.draw_failure("optical", rng)
+        if failure is not None:
+            return Reading(film=film, station=self.name, failure=failure)
+        values = self._bench.world.measure_optical(self._bench.film(film), rng)
         return Reading(film=film, station=self.name, values=values, units={"absorbance_525": "", "absorption_ratio": ""})
 
 
 class SimulatedConductivityStation:
-    """4-point-probe sheet resistance and, when asked, profilometer thickness; conductivity from both."""
+    """4-point-probe sheet resistance and, on a share of films, profilometer thickness; conductivity from both."""
 
-    def __init__(
-        self,
-        bench: SimulatedBench,
-        rng: np.random.Generator,
-        thickness_fraction: float = 1.0,
-        thickness_rng: np.random.Generator | None = None,
-    ) -> None:
+    def __init__(self, bench: SimulatedBench, thickness_fraction: float = 1.0) -> None:
         self.name = "conductivity (simulated)"
         self._bench = bench
-        self._rng = rng
         self._thickness_fraction = thickness_fraction
-        self._thickness_rng = thickness_rng if thickness_rng is not None else rng
 
     def measure(self, film: FilmKey, with_thickness: bool | None = None) -> Reading:
-        """Measure `sheet_resistance` [Ohm/sq], and `thickness` [nm] and `conductivity` [S/cm] if asked.
+        """Measure `sheet_resistance` [Ohm/sq], and `thickness` [nm] and `conductivity` [S/cm] if profiled.
 
         With `with_thickness=None` the station profiles a random `thickness_fraction` of films
         (the slow, expensive measurement of the real lab).
         """
+        seed = self._bench.seed
         if with_thickness is None:
-            with_thickness = bool(self._thickness_rng.random() < self._thickness_fraction)
+            with_thickness = bool(film_rng(seed, _THICKNESS_CHOICE, film).random() < self._thickness_fraction)
         f = self._bench.film(film)
-        failure = self._bench.world.draw_probe_failure(self._rng)
+        rng = film_rng(seed, _ELECTRICAL, film)
+        failure = self._bench.world.draw_failure("sheet_resistance", rng)
         if failure is not None:
             return Reading(film=film, station=self.name, failure=failure)
-        rs = self._bench.world.measure_sheet_resistance(f, self._rng)
+        rs = self._bench.world.measure_sheet_resistance(f, rng)
         values = {"sheet_resistance": rs}
         units = {"sheet_resistance": "Ohm/sq"}
-        if with_thickness:
-            t = self._bench.world.measure_thickness(f, self._rng)
+        if with_thickness and self._bench.world.draw_failure("thickness", rng) is None:
+            t = self._bench.world.measure_thickness(f, rng)
             values.update(thickness=t, conductivity=1e7 / (rs * t))
             units.update(thickness="nm", conductivity="S/cm")
         return Reading(film=film, station=self.name, values=values, units=units)

@@ -60,6 +60,7 @@ def test_short_campaign_end_to_end(tmp_path):
     result = _run("--days", "2", "--batch", "24", "--seed", "1", "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     hist = pd.read_csv(out / "history.csv")
+    hist["failure"] = hist["failure"].fillna("").astype(str)
     assert len(hist) == 48 and hist["sample_id"].is_unique
     assert list(hist.columns[:15]) == [
         "day", "sample_id", "p3ht", "l_swcnt", "s_swcnt", "mwcnt", "dwcnt", "absorbance_525", "absorption_ratio",
@@ -70,6 +71,7 @@ def test_short_campaign_end_to_end(tmp_path):
     np.testing.assert_allclose(comps.sum(axis=1), 100.0, rtol=1e-6)
     assert set(hist["status"]) <= {"measured", "failed"}
     assert (hist.loc[hist["status"] == "failed", "failure"].str.len() > 0).all()
+    assert (hist.loc[hist["status"] == "measured", "failure"] == "").all()
     measured = hist[hist["status"] == "measured"]
     np.testing.assert_allclose(
         measured["conductivity"], 1e7 / (measured["sheet_resistance"] * measured["thickness"]), rtol=1e-9

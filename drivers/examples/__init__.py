@@ -1,0 +1,1 @@
+"""Packaged example hardware configurations (YAML)."""

@@ -1,0 +1,54 @@
+"""`lab emulate`: serve a bench's emulated instruments on loopback ports until Ctrl-C / SIGTERM.
+
+Thin command: load the bench file, call `lab.stations.emulated.serve_emulators`, print the URLs.
+Registered by the root app as `app.command(name="emulate")(command)`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from drivers.emulators.launcher import EmulatedBench
+from lab.cli._errors import user_errors
+from lab.stations.emulated import serve_emulators
+from lab.stations.hardware_setup import load_hardware_setup
+
+
+def command(
+    config: Path = typer.Option(None, help="Bench file with emulator:// links (default: the shipped example)."),
+    out: Path = typer.Option(Path("emulated-bench.yaml"), help="Where to write the bench file with socket:// URLs."),
+    faults: float = typer.Option(None, help="Per-reply fault rate in [0, 1] (overrides the file's faults section)."),
+    seed: int = typer.Option(0, help="Seed of the emulated films and of the injected faults (>= 0)."),
+) -> None:
+    """Start the emulated instruments (threads on 127.0.0.1), write a resolved bench file, run until stopped.
+
+    Try the drivers or `lab stations check --config OUT` against them from another shell.
+    """
+    console = Console()
+    stop = threading.Event()
+    with user_errors():
+        setup = load_hardware_setup(config)
+        if faults is not None:
+            setup = setup.with_fault_rate(faults, seed)
+
+        def ready(bench: EmulatedBench) -> None:
+            for name, server in bench.servers.items():
+                console.print(f"{name:<13} {server.url}")
+            console.print(f"wrote {out} (socket:// URLs); Ctrl-C or SIGTERM stops the emulators", highlight=False)
+
+        def on_signal(signum: int, frame: object) -> None:
+            stop.set()
+
+        previous = signal.signal(signal.SIGTERM, on_signal)
+        try:
+            serve_emulators(setup, out, stop, seed=seed, on_ready=ready)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    console.print("emulators stopped")

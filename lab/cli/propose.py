@@ -1,0 +1,70 @@
+"""`lab propose`: ask for the next batch from files (search space YAML + observations CSV -> NEXT.csv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from lab.cli._errors import fail, user_errors
+from optimizers.propose import STRATEGIES, propose
+from optimizers.search_space import SearchSpace
+from optimizers.settings import BatchLayout, DispenseLimits
+
+
+def _read_observations(path: Path) -> pd.DataFrame:
+    """The observation table; a missing or header-less file is a user error."""
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise fail(f"--observations: file {path} does not exist") from None
+    except pd.errors.EmptyDataError:
+        raise fail(f"--observations: file {path} is empty (it needs at least the header row)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise fail(f"--observations: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _dispense(space: SearchSpace, min_volume_ul: float | None, mix_volume_ul: float) -> DispenseLimits | None:
+    """Dispensing limits on the space's one sum equality (the mixture), if a minimum volume is given."""
+    if min_volume_ul is None:
+        return None
+    sums = [c for c in space.constraints if c.equals is not None and c.weights is None]
+    if len(sums) != 1:
+        raise fail("--min-volume-ul: the search space needs exactly one plain sum equality (the mixture)")
+    return DispenseLimits(components=sums[0].names, total=sums[0].equals, min_volume_ul=min_volume_ul, mix_volume_ul=mix_volume_ul)
+
+
+def command(
+    space: Path = typer.Option(..., "--space", help="Search space YAML (parameters, constraints, objectives)."),
+    observations: Path = typer.Option(..., "--observations", help="CSV of measured and pending rows (may hold only a header)."),
+    batch: int = typer.Option(..., "--batch", min=1, help="Number of rows to propose."),
+    out: Path = typer.Option(..., "--out", help="Where to write the proposed rows (CSV)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed: the same inputs and seed give the same batch."),
+    strategy: str = typer.Option("default", "--strategy", help=f"One of: {', '.join(STRATEGIES)}."),
+    replicates: int = typer.Option(1, "--replicates", min=1, help="Rows (films) per distinct recipe."),
+    max_recipes: int | None = typer.Option(None, "--max-recipes", min=1, help="Cap on distinct recipes in the batch."),
+    min_volume_ul: float | None = typer.Option(
+        None, "--min-volume-ul", min=0.0, help="Pump minimum: mixture components below it are set to 0 and renormalised."
+    ),
+    mix_volume_ul: float = typer.Option(100.0, "--mix-volume-ul", min=1e-9, help="Volume of one mix, uL."),
+) -> None:
+    """Propose the next batch of recipes (ask/tell from files)."""
+    with user_errors():
+        search_space = SearchSpace.from_yaml(space)
+        frame = _read_observations(observations)
+        result = propose(
+            search_space,
+            frame,
+            batch,
+            seed,
+            strategy=strategy,
+            dispense=_dispense(search_space, min_volume_ul, mix_volume_ul),
+            layout=BatchLayout(replicates=replicates, max_recipes=max_recipes),
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.to_csv(out, index=False)
+    except OSError as exc:
+        raise fail(f"--out: cannot write {out} ({exc.strerror})") from None
+    typer.echo(f"wrote {len(result)} rows ({result.drop_duplicates().shape[0]} distinct recipes) to {out}")

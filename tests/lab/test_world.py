@@ -1,0 +1,177 @@
+"""The P3HT/CNT simulator world: calibration on real films, landscape facts, film statistics, coupling, cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lab.errors import ConfigError
+from lab.worlds import (
+    COMPONENTS,
+    ConductivityLandscape,
+    MaterialPrices,
+    P3HTCNTWorld,
+    P3HTCNTWorldConfig,
+    calibrate_p3ht_cnt,
+    campaign_like_compositions,
+)
+from lab.worlds.calibration import default_data_path
+from lab.worlds.p3ht_cnt_landscape import sample_feasible
+
+DATA = default_data_path()
+needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"shared real data absent: {DATA}")
+
+
+@pytest.fixture(scope="module")
+def world() -> P3HTCNTWorld:
+    return P3HTCNTWorld.default()
+
+
+@pytest.fixture(scope="module")
+def calibrated():
+    if not DATA.exists():
+        pytest.skip(f"shared real data absent: {DATA}")
+    return calibrate_p3ht_cnt(DATA, seed=0)
+
+
+def _simulate(world: P3HTCNTWorld, n_comp: int, n_rep: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g, x in enumerate(campaign_like_compositions(n_comp, rng)):
+        for _ in range(n_rep):
+            film = world.cast_film(x, rng)
+            opt = world.measure_optical(film, rng)
+            rs = world.measure_sheet_resistance(film, rng)
+            t = world.measure_thickness(film, rng)
+            rows.append({"group": g, **opt, "sheet_resistance": rs, "thickness": t,
+                         "conductivity": 1e7 / (rs * t), "film_conductivity": film.conductivity_s_cm})
+    return pd.DataFrame(rows)
+
+
+def _within(df: pd.DataFrame, col: str) -> pd.Series:
+    v = np.log(df[col])
+    return v - v.groupby(df["group"]).transform("mean")
+
+
+@needs_data
+def test_calibration_reaches_grouped_cv_r2(calibrated):
+    _, report = calibrated
+    assert report.n_films == 233 and report.n_compositions == 178
+    assert report.mean_fold_r2 >= 0.85
+    assert report.mean_pooled_r2 >= 0.85
+
+
+@needs_data
+def test_shipped_params_reproduce_calibration(calibrated, world):
+    params, report = calibrated
+    shipped = world.landscape.params
+    assert shipped.calibration["mean_fold_r2"] == pytest.approx(report.mean_fold_r2, abs=1e-4)
+    assert shipped.calibration["mean_pooled_r2"] == pytest.approx(report.mean_pooled_r2, abs=1e-4)
+    X = 100 * sample_feasible(500, np.random.default_rng(3))
+    np.testing.assert_allclose(ConductivityLandscape(params).ln_conductivity(X), world.true_log_conductivity(X), atol=1e-6)
+
+
+def test_local_optimum_in_dwcnt_region(world):
+    x, sigma = world.landscape.local_optimum(np.array([38.0, 48.0, 0.5, 0.5, 13.0]))
+    assert 35 <= x[0] <= 43 and 44 <= x[1] <= 50 and 10 <= x[4] <= 16
+    assert 640 <= sigma <= 740
+
+
+def test_global_optimum_plausible_and_landscape_bounded(world):
+    recipe, sigma = world.optimum()
+    assert 700 <= sigma <= 1300
+    assert 30 <= recipe["p3ht"] <= 50 and recipe["l_swcnt"] >= 50
+    assert sum(recipe.values()) == pytest.approx(100, abs=1e-6)
+    sampled = np.exp(world.true_log_conductivity(100 * sample_feasible(100_000, np.random.default_rng(7))))
+    assert sampled.max() <= sigma * 1.001
+    assert sampled.min() >= 1.0
+
+
+def test_steep_rise_with_l_swcnt(world):
+    s = lambda l: float(np.exp(world.true_log_conductivity(np.array([[100 - l, l, 0, 0, 0]])))[0])  # noqa: E731
+    assert s(50) / s(5) > 10
+    assert s(5) < s(10) < s(40) < s(50) < s(60)
+
+
+def test_true_properties_conductivity_identity(world):
+    props = world.true_properties(100 * sample_feasible(200, np.random.default_rng(1)))
+    assert list(props.columns) == ["conductivity", "absorbance_525", "absorption_ratio", "sheet_resistance", "thickness"]
+    np.testing.assert_allclose(props["conductivity"], 1e7 / (props["sheet_resistance"] * props["thickness"]), rtol=1e-12)
+
+
+def test_measurement_statistics_match_campaign(world):
+    df = _simulate(world, 150, 6, seed=0)
+    med = df.median()
+    assert 0.25 <= med["absorbance_525"] <= 0.5 and 0.01 <= df["absorbance_525"].min() and df["absorbance_525"].max() <= 1.8
+    assert 0.85 <= med["absorption_ratio"] <= 1.1 and 0.5 <= df["absorption_ratio"].min() and df["absorption_ratio"].max() <= 1.95
+    assert 40 <= med["sheet_resistance"] <= 110 and 10 <= df["sheet_resistance"].min()
+    assert 600 <= med["thickness"] <= 900 and 75 <= df["thickness"].min() and df["thickness"].max() <= 2000
+    assert 120 <= med["conductivity"] <= 300 and df["conductivity"].max() <= 1300
+    dof = len(df) - df["group"].nunique()
+    assert np.sqrt((_within(df, "absorption_ratio") ** 2).sum() / dof) == pytest.approx(0.012, abs=0.003)
+    assert np.sqrt((_within(df, "sheet_resistance") ** 2).sum() / dof) == pytest.approx(0.13, abs=0.02)
+    lr, ls, lrs = np.log(df["absorption_ratio"]), np.log(df["conductivity"]), np.log(df["sheet_resistance"])
+    assert np.corrcoef(lr, ls)[0, 1] == pytest.approx(0.74, abs=0.15)
+    assert np.corrcoef(df["absorbance_525"], ls)[0, 1] == pytest.approx(0.57, abs=0.15)
+    assert np.corrcoef(lr, lrs)[0, 1] == pytest.approx(-0.81, abs=0.15)
+
+
+@pytest.mark.parametrize("coupling", [0.0, 0.07])
+def test_ratio_coupling(world, coupling):
+    w = P3HTCNTWorld(world.landscape, P3HTCNTWorldConfig(ratio_coupling=coupling))
+    df = _simulate(w, 60, 10, seed=2)
+    partial = np.corrcoef(_within(df, "absorption_ratio"), _within(df, "film_conductivity"))[0, 1]
+    rs_scatter = np.sqrt((_within(df, "sheet_resistance") ** 2).sum() / (len(df) - 60))
+    assert rs_scatter == pytest.approx(0.13, abs=0.02)
+    if coupling == 0:
+        assert abs(partial) < 0.1
+    else:
+        assert partial > 0.45
+
+
+def test_coupling_above_scatter_is_refused():
+    with pytest.raises(ValueError, match="ratio_coupling"):  # pydantic wraps the ConfigError
+        P3HTCNTWorldConfig(ratio_coupling=0.5)
+
+
+def test_determinism_with_seed(world):
+    a, b = _simulate(world, 10, 3, seed=5), _simulate(world, 10, 3, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(_simulate(world, 10, 3, seed=6))
+
+
+def test_failures_at_rate(world):
+    rng = np.random.default_rng(0)
+    fails = [world.draw_failure("sheet_resistance", rng) for _ in range(20_000)]
+    assert sum(f is not None for f in fails) / len(fails) == pytest.approx(0.01, abs=0.003)
+    assert "probe contact check failed" in fails
+    never = P3HTCNTWorld(world.landscape, P3HTCNTWorldConfig(failure_rate=0.0))
+    assert all(never.draw_failure("cast", rng) is None for _ in range(1000))
+
+
+def test_cost_from_prices(world):
+    X = np.array([[40.0, 60, 0, 0, 0], [15, 0, 0, 85, 0]])
+    expected = (0.4 * 500 + 0.6 * 1500) * 0.1e-3
+    np.testing.assert_allclose(world.cost(X), [expected, (0.15 * 500 + 0.85 * 5) * 0.1e-3])
+    cheap = P3HTCNTWorld(world.landscape, prices=MaterialPrices(l_swcnt=0.0, p3ht=0.0))
+    assert cheap.cost(X)[0] == 0.0
+
+
+def test_bad_composition_names_the_field(world):
+    with pytest.raises(ConfigError, match="l_swcnt"):
+        world.true_properties(np.array([[30.0, 70, 0, 0, 0]]))
+    with pytest.raises(ConfigError, match="sum"):
+        world.cast_film(np.array([40.0, 50, 0, 0, 0]), np.random.default_rng(0))
+    assert world.cast_film(dict(zip(COMPONENTS, [40.0, 60, 0, 0, 0])), np.random.default_rng(0)).recipe["l_swcnt"] == 60
+
+
+def test_cli_info_and_bad_data():
+    from lab.cli.world import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["info"])
+    assert res.exit_code == 0 and "global optimum" in res.output
+    res = runner.invoke(app, ["calibrate", "--data", "/no/such/file.csv"])
+    assert res.exit_code == 2 and "not found" in res.output
