@@ -34,7 +34,7 @@ from optimizers.propose import propose  # noqa: E402
 from optimizers.sampling import space_filling_design  # noqa: E402
 
 #: Per-problem defaults: (batch, rounds).
-DEFAULTS = {"branin-currin": (8, 4), "dtlz2": (8, 4), "mixture": (8, 4), "p3ht": (9, 4)}
+DEFAULTS = {"branin-currin": (4, 3), "dtlz2": (4, 3), "mixture": (4, 3), "p3ht": (4, 3)}
 
 
 def run_one(problem: Problem, strategy: str, seed: int, batch: int, rounds: int) -> tuple[list[float], list[float]]:

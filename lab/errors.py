@@ -17,3 +17,7 @@ class StoreError(LabError, RuntimeError):
 
 class OptionalDependencyError(LabError, ImportError):
     """A feature needs an optional extra that is not installed (the message names the pip command)."""
+
+
+class BenchError(LabError, RuntimeError):
+    """A benchmark's Dask cluster cannot be reached, or a campaign failed on a worker (the message names it)."""

@@ -19,7 +19,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from models.errors import ModelInputError
-from models.gp_node import GPNode
+from models.gp_node import GPNode, single_threaded_torch
 from models.graph_enumeration import INPUTS
 from models.physics_node import LinearPhysicsNode
 
@@ -65,6 +65,11 @@ class GraphPosteriorModel(EnsembleModel):
         return torch.Size([])
 
     def forward(self, X: Tensor) -> Tensor:
+        """Draws at recipes X, `batch_shape x q x d` -> `batch_shape x s x q x m` (see `_propagate`)."""
+        with single_threaded_torch():
+            return self._propagate(X)
+
+    def _propagate(self, X: Tensor) -> Tensor:
         """Propagate draws through the graph.
 
         Args:

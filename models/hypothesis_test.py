@@ -41,6 +41,12 @@ class HypothesisResult:
     verdict: str
     settings: SelectionSettings
 
+    def best_graph(self, metric: str = "r2") -> dict[str, tuple[str, ...]]:
+        """The parents map of the best graph by `metric` (e.g. "r2_from_inputs" to pick a model for the optimizer,
+        which only ever knows the recipe)."""
+        index = max(range(len(self.cv.graphs)), key=lambda i: _finite_or(self.cv.graphs[i].scores[metric], -np.inf))
+        return dict(self.cv.graphs[index].parents)
+
     def to_scores_json(self) -> dict[str, Any]:
         """The `scores.json` document of the `lab hypothesis` contract (graphs ranked, `best` = 0)."""
         graphs = []

@@ -47,8 +47,10 @@ class ProposalSettings(BaseModel):
     pool_size: int = Field(4000, ge=100, description="uniform feasible candidates")
     local_pool_size: int = Field(4000, ge=0, description="candidates near the estimated Pareto set")
     local_centers: int = Field(40, ge=1, description="how many estimated Pareto-optimal recipes seed the local pool")
-    n_samples: int = Field(64, ge=1, le=1024, description="posterior sample paths per objective")
-    refine_rounds: int = Field(2, ge=0, le=10, description="rounds of Pareto-set search around the sampled fronts")
+    n_samples: int | None = Field(
+        None, ge=1, le=1024, description="posterior sample paths per objective (default: 128 for q <= 32, else 64)"
+    )
+    refine_rounds: int = Field(3, ge=0, le=10, description="rounds of Pareto-set search around the sampled fronts")
     refine_size: int = Field(3000, ge=0, description="candidates added per refinement round")
     min_success: float = Field(0.5, ge=0.0, le=1.0, description="candidates below this P(success) are dropped")
     max_fit_points: int | None = Field(250, ge=20, description="recipes used to fit GP hyperparameters")
@@ -56,3 +58,9 @@ class ProposalSettings(BaseModel):
     reference_raw_samples: int = Field(256, ge=8, description="reference: raw samples for initial conditions")
     reference_mc_samples: int = Field(128, ge=8, description="reference: QMC samples of qLogNEHVI")
 
+
+    def samples_for(self, q: int) -> int:
+        """Sample paths per objective for a batch of `q` recipes: more draws when each pick weighs more."""
+        if self.n_samples is not None:
+            return self.n_samples
+        return 128 if q <= 32 else 64

@@ -25,7 +25,7 @@ from models.replicate_gp import ReplicateGP
 from optimizers.hypervolume_greedy import greedy_hypervolume_batch, pareto_mask_2d
 from optimizers.observations import Observations
 from optimizers.sample_paths import GPPathSample, KnownSample, ObjectiveSample, sample_objectives
-from optimizers.sampling import candidate_pool, sample_feasible
+from optimizers.sampling import candidate_pool, push_to_boundary, sample_feasible
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
 from optimizers.surrogates import ObjectiveBelief, reference_point, success_probability
@@ -68,20 +68,27 @@ def _refine(
     seed: int,
     snap: Snapper,
 ) -> np.ndarray:
-    """New feasible candidates around the points non-dominated in some draw (`Y`: `S x N x 2`)."""
+    """New feasible candidates around the points non-dominated in some draw (`Y`: `S x N x 2`).
+
+    A third each: crossover of two such points (convex combinations), small moves towards random
+    feasible points, and moves away from them out to (a random share of the way to) the boundary.
+    """
     elite = np.flatnonzero(pareto_mask_2d(Y).any(dim=0).numpy())
     if len(elite) == 0 or size == 0:
         return np.empty((0, space.dim))
-    half = size // 2
-    a = pool[rng.choice(elite, half)]
-    b = pool[rng.choice(elite, half)]
-    t = rng.uniform(0.0, 1.0, size=(half, 1))
+    third = size // 3
+    a = pool[rng.choice(elite, third)]
+    b = pool[rng.choice(elite, third)]
+    t = rng.uniform(0.0, 1.0, size=(third, 1))
     crossed = (1 - t) * a + t * b
-    partners = sample_feasible(space, size - half, seed)
+    partners = sample_feasible(space, size - third, seed)
     c = pool[rng.choice(elite, len(partners))]
-    s = rng.uniform(0.0, step, size=(len(partners), 1))
-    moved = (1 - s) * c + s * partners
-    new = snap(np.concatenate([crossed, moved]))
+    half = len(partners) // 2
+    s = rng.uniform(0.0, step, size=(half, 1))
+    moved = (1 - s) * c[:half] + s * partners[:half]
+    reach = np.where(rng.random(len(partners) - half) < 0.5, 1.0, rng.uniform(0.0, 1.0, len(partners) - half))
+    pushed = push_to_boundary(space, c[half:], partners[half:], reach)
+    new = snap(np.concatenate([crossed, moved, pushed]))
     new = _snap_levels(space, new)
     return new[space.is_feasible(new)]
 
@@ -116,7 +123,7 @@ def thompson_hypervolume_batch(
     pool = candidate_pool(space, settings.pool_size, seed, centers=centers, n_local=settings.local_pool_size)
     pool = snap(pool)
     pool = pool[space.is_feasible(pool)]
-    samples = _samples(beliefs, settings.n_samples, seed)
+    samples = _samples(beliefs, settings.samples_for(n), seed)
     Y = sample_objectives(samples, pool)
     m = Y.shape[-1]
 
@@ -137,8 +144,7 @@ def thompson_hypervolume_batch(
 
     chosen: list[int] = []
     if m == 2:
-        in_front = pareto_mask_2d(Y).any(dim=0) & ~blocked
-        cand = torch.nonzero(in_front).squeeze(-1)
+        cand = torch.nonzero(~blocked).squeeze(-1)
         baseline_X = np.concatenate([X_meas_unique, X_pend]) if len(X_pend) else X_meas_unique
         baseline = sample_objectives(samples, baseline_X)
         ref = reference_point(beliefs, X_meas_unique)

@@ -86,29 +86,37 @@ def _ranked_table(result: HypothesisResult) -> str:
     return table_to_html(pd.DataFrame(rows))
 
 
-def _layered_positions(graph: nx.DiGraph) -> dict[str, np.ndarray]:
-    """Left-to-right layers by longest path from `inputs`."""
+def _layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """Left-to-right layers by longest path from `inputs`, zig-zagged so skip edges stay visible."""
     depth = {node: 0 for node in graph}
     for node in nx.topological_sort(graph):
         for child in graph.successors(node):
             depth[child] = max(depth[child], depth[node] + 1)
-    nx.set_node_attributes(graph, depth, "layer")
-    return nx.multipartite_layout(graph, subset_key="layer")
+    positions, seen = {}, {}
+    for node in nx.topological_sort(graph):
+        layer = depth[node]
+        slot = seen.get(layer, 0)
+        seen[layer] = slot + 1
+        positions[node] = (float(layer), (0.6 if layer % 2 else 0.0) - 1.2 * slot)
+    return positions
 
 
 def _draw_top_graphs(result: HypothesisResult) -> plt.Figure:
     top = result.ranking[:TOP_DRAWN]
-    fig, axes = plt.subplots(1, len(top), figsize=(4.2 * len(top), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(top), figsize=(4.4 * len(top), 3.6), squeeze=False)
     for ax, index in zip(axes[0], top):
         graph = graph_to_networkx(result.cv.graphs[index].parents)
+        positions = _layered_positions(graph)
         colors = ["#9ecae1" if n == INPUTS else "#fdae6b" if n == result.target else "#c7e9c0" for n in graph]
-        nx.draw_networkx(
-            graph, _layered_positions(graph), ax=ax, node_color=colors, node_size=1600, font_size=7,
-            arrowsize=14, edge_color="#555",
+        nx.draw_networkx_nodes(graph, positions, ax=ax, node_color=colors, node_size=1500)
+        nx.draw_networkx_labels(graph, positions, {n: n.replace("_", "\n") for n in graph}, ax=ax, font_size=7)
+        nx.draw_networkx_edges(
+            graph, positions, ax=ax, node_size=1500, arrowsize=14, edge_color="#555",
+            connectionstyle="arc3,rad=0.25",
         )
         r2 = result.cv.graphs[index].scores["r2"]
         ax.set_title(f"#{result.ranking.index(index) + 1}: r2 {r2:.3f}", fontsize=9)
-        ax.margins(0.2)
+        ax.margins(0.25)
         ax.axis("off")
     return fig
 

@@ -100,7 +100,10 @@ class P3HTCNTBackend:
 
     # -- BenchBackend ------------------------------------------------------------------------------
     def deposit(self, position_xy_mm: Position, volumes_ul: Mapping[str, float]) -> None:
-        """Realise the droplet as a world film (or a failed droplet); a new wafer's film replaces an old one."""
+        """Realise the droplet as a world film (or a failed droplet); a new wafer's film replaces an old one.
+
+        A mixture outside the world's composition range (a partial mix purged to waste) leaves no film.
+        """
         x = self.composition_pct(volumes_ul)
         key = (round(float(position_xy_mm[0]), 3), round(float(position_xy_mm[1]), 3))
         old = self.film_at(key)
@@ -111,7 +114,12 @@ class P3HTCNTBackend:
         if failure is not None:
             self.films[key] = CastFilm(x, None, cast_failure=failure)
             return
-        self.films[key] = CastFilm(x, self.world.cast_film(x, self._cast_rng))
+        try:
+            film = self.world.cast_film(x, self._cast_rng)
+        except ConfigError as exc:  # e.g. a purged partial mix: real liquid, outside what the world models
+            self.films[key] = CastFilm(x, None, cast_failure=f"composition outside the world: {exc}")
+            return
+        self.films[key] = CastFilm(x, film)
 
     def absorbance_at(self, position_xy_mm: Position, wavelengths_nm: np.ndarray) -> np.ndarray:
         cast = self.film_at(position_xy_mm)

@@ -120,6 +120,8 @@ def test_a_stalled_pump_fails_the_recipe_purges_and_never_re_dispenses(reliable_
         assert film.composition == pytest.approx([other[c] for c in COMPONENTS], abs=1e-6)  # purged: no carry-over
         diagnostics = lab.diagnostics()["faults"]
         assert diagnostics["injected"]["alarm"] == 1 and diagnostics["detected"]["alarm"] == 1
+        assert diagnostics["detected"]["disconnect"] == 0  # the purged partial mix (100 % p3ht) left no film
+        assert lab.backend.film_at(lab.setup.stations.waste_xy_mm).film is None
         assert diagnostics["double_dispenses"] == 0 and diagnostics["dispense_audit"]["purges"] == 1
         assert diagnostics["dispense_audit"]["pump_runs_logged"] == 1 + 3  # the stalled run, then the next mix
     finally:

@@ -111,3 +111,9 @@ def test_bad_frames_name_the_problem(change, message):
     data = data.head(change.get("rows", len(data)))
     with pytest.raises(ModelInputError, match=message):
         validate_frame(data, change.get("inputs", ["c1", "c2"]), change.get("intermediates", ["m"]), change.get("target", "y"))
+
+
+def test_best_graph_by_metric(informative):
+    _, result = informative
+    assert result.best_graph("r2") == {"m": ("inputs",), "y": ("inputs", "m")}
+    assert result.best_graph("r2_from_inputs") in [g.parents for g in result.cv.graphs]
