@@ -21,3 +21,7 @@ class OptionalDependencyError(LabError, ImportError):
 
 class BenchError(LabError, RuntimeError):
     """A benchmark's Dask cluster cannot be reached, or a campaign failed on a worker (the message names it)."""
+
+
+class CampaignLocked(StoreError):
+    """Another live runner holds the campaign's lock (the message names its host and pid)."""

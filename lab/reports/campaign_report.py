@@ -55,7 +55,12 @@ def _facts(summary: dict) -> str:
 def _front_figure(recipes: pd.DataFrame, objs, front: np.ndarray, summary: dict) -> str:
     a, b = objs[0], objs[1]
     fig, ax = plt.subplots(figsize=(7, 4.6))
-    sc = ax.scatter(recipes[f"true_{b.name}"], recipes[f"true_{a.name}"], c=recipes["day"], cmap="viridis", s=22, alpha=0.8)
+    days = int(recipes["day"].max())
+    cmap = plt.get_cmap("viridis", days)
+    sc = ax.scatter(
+        recipes[f"true_{b.name}"], recipes[f"true_{a.name}"], c=recipes["day"], cmap=cmap,
+        vmin=0.5, vmax=days + 0.5, s=22, alpha=0.8,
+    )
     f = recipes[front].sort_values(f"true_{b.name}")
     ax.step(f[f"true_{b.name}"], f[f"true_{a.name}"], where="post", color="crimson", lw=1.5, label="Pareto front")
     ax.axhline(summary["world_optimum"][a.name], color="grey", ls="--", lw=1, label=f"world optimum of {a.name}")
@@ -63,7 +68,7 @@ def _front_figure(recipes: pd.DataFrame, objs, front: np.ndarray, summary: dict)
         ax.set_yscale("log")
     ax.set_xlabel(f"{b.name} [{b.unit}] ({b.goal})")
     ax.set_ylabel(f"{a.name} [{a.unit}] ({a.goal})")
-    fig.colorbar(sc, ax=ax, label="day")
+    fig.colorbar(sc, ax=ax, label="day", ticks=range(1, days + 1))
     ax.legend(loc="lower right", fontsize=8)
     return figure_to_html(fig, "Every recipe made, coloured by day; the red line is the true Pareto front.")
 
