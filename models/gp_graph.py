@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -25,6 +26,9 @@ from models.errors import ModelInputError, NotFittedError
 from models.gp_node import GPNode
 from models.graph_enumeration import INPUTS, graph_to_networkx
 from models.physics_node import LinearPhysicsNode
+
+if TYPE_CHECKING:
+    from models.graph_paths import GraphPaths
 
 NodeEstimator = GPNode | LinearPhysicsNode
 #: Fitted node estimators shared between graphs, keyed by (node, parents).
@@ -202,6 +206,17 @@ class GPGraph:
         from models.graph_posterior_model import GraphPosteriorModel
 
         return GraphPosteriorModel(self, outputs=outputs, n_samples=n_samples, seed=seed, observation_noise=observation_noise)
+
+    def sample_paths(
+        self, n_paths: int, seed: int = 0, num_features: int = 1024, intermediate_noise: bool = True
+    ) -> GraphPaths:
+        """`n_paths` joint sample paths of every node, deterministic functions of the recipe (Thompson sampling).
+
+        See `models.graph_paths.draw_graph_paths`; the result maps recipes `N x d` to {node: `n_paths x N`}.
+        """
+        from models.graph_paths import draw_graph_paths
+
+        return draw_graph_paths(self, n_paths, seed, num_features, intermediate_noise)
 
     def _ancestry_code(self, node: str) -> int:
         """A stable code of the sub-graph feeding `node`: graphs sharing it draw the same values for `node`."""

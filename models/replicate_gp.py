@@ -73,6 +73,7 @@ class ReplicateGP:
             fitting costs `O(n^3)` per step, conditioning only once, and a few hundred points pin
             down five length scales as well as a thousand do.
         seed: seeds the choice of that subset.
+        fit_maxiter: cap on L-BFGS iterations of the marginal-likelihood fit (None: botorch's default).
     """
 
     def __init__(
@@ -82,12 +83,14 @@ class ReplicateGP:
         sign: float = 1.0,
         max_fit_points: int | None = 400,
         seed: int = 0,
+        fit_maxiter: int | None = None,
     ) -> None:
         self.bounds = bounds
         self.log_outcome = log_outcome
         self.sign = sign
         self.max_fit_points = max_fit_points
         self.seed = seed
+        self.fit_maxiter = fit_maxiter
 
     def transform(self, y: np.ndarray) -> np.ndarray:
         """Map raw outcomes to the modelled scale (log and sign)."""
@@ -119,7 +122,7 @@ class ReplicateGP:
             if self.max_fit_points is not None and n > self.max_fit_points:
                 rows = np.sort(np.random.default_rng(self.seed).choice(n, self.max_fit_points, replace=False))
                 small = self._build(groups.X[rows], groups.mean[rows], None if yvar is None else yvar[rows])
-                fit_gpytorch_mll(ExactMarginalLogLikelihood(small.likelihood, small))
+                self._fit(small)
                 model = self._build(groups.X, groups.mean, yvar)
                 model.covar_module.load_state_dict(small.covar_module.state_dict())
                 model.mean_module.load_state_dict(small.mean_module.state_dict())
@@ -127,11 +130,16 @@ class ReplicateGP:
                     model.likelihood.load_state_dict(small.likelihood.state_dict())
             else:
                 model = self._build(groups.X, groups.mean, yvar)
-                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+                self._fit(model)
         model.eval()
         self.model_ = model
         self.groups_ = groups
         return self
+
+    def _fit(self, model: SingleTaskGP) -> None:
+        """Maximize the exact marginal likelihood of `model` (botorch's scipy L-BFGS-B)."""
+        kwargs = {} if self.fit_maxiter is None else {"optimizer_kwargs": {"options": {"maxiter": self.fit_maxiter}}}
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), **kwargs)
 
     def _build(self, X: np.ndarray, mean: np.ndarray, yvar: np.ndarray | None) -> SingleTaskGP:
         """A `SingleTaskGP` on recipe means (`n x d`, `n`), with known mean variances if given."""

@@ -26,7 +26,7 @@ from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import sample_feasible, space_filling_design
 from optimizers.search_space import SUM_RTOL, SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
-from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
+from optimizers.surrogates import KnownObjective, ObjectiveModel, can_model, fit_beliefs, fit_feasibility
 from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch
 
 __all__ = ["STRATEGIES", "BatchLayout", "DispenseLimits", "KnownObjective", "ProposalSettings", "propose"]
@@ -48,6 +48,7 @@ def propose(
     settings: ProposalSettings | None = None,
     strategy: str = "default",
     layout: BatchLayout | None = None,
+    objective_models: Mapping[str, ObjectiveModel] | None = None,
 ) -> pd.DataFrame:
     """Return `batch` new feasible recipes (a DataFrame of the parameter columns, `batch` rows).
 
@@ -62,6 +63,9 @@ def propose(
         settings: knobs of the candidate search and of the reference strategy.
         strategy: one of `STRATEGIES`.
         layout: replicates per recipe and a cap on distinct recipes (default: every row distinct).
+        objective_models: objectives the caller has already modelled (e.g. through a graph of GPs fitted on
+            every film); their columns may be empty, and `status` then tells measured from failed rows.
+            Used by the `default` strategy; `reference` needs GP beliefs and refuses them.
 
     Raises:
         SearchSpaceError: bad arguments or observations (the message names the field, row or column).
@@ -73,22 +77,25 @@ def propose(
     if not space.objectives:
         raise SearchSpaceError("search space: at least one objective is needed to propose")
     known = dict(known_objectives or {})
-    unknown = sorted(set(known) - set(space.objective_names))
+    custom = dict(objective_models or {})
+    unknown = sorted((set(known) | set(custom)) - set(space.objective_names))
     if unknown:
-        raise SearchSpaceError(f"known_objectives {unknown} are not objectives of the space {space.objective_names}")
+        raise SearchSpaceError(f"known/modelled objectives {unknown} are not objectives of the space {space.objective_names}")
+    if custom and strategy == "reference":
+        raise SearchSpaceError("strategy 'reference' needs GP beliefs; objective_models are supported by 'default'")
     settings = settings or ProposalSettings()
     layout = layout or BatchLayout()
-    obs = read_observations(space, observations, frozenset(known))
+    obs = read_observations(space, observations, frozenset(known) | frozenset(custom))
     n_recipes = layout.recipes_for(int(batch))
     snap = _snapper(space, dispense)
 
     if strategy == "random":
         X = sample_feasible(space, n_recipes, seed)
-    elif not obs.measured.any() or not can_model(space, obs, known):
+    elif not obs.measured.any() or not can_model(space, obs, known, custom):
         X = space_filling_design(space, n_recipes, seed, existing=obs.X if len(obs.X) else None)
     else:
-        beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points)
-        feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points)
+        beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points, settings.fit_maxiter, custom)
+        feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points, settings.fit_maxiter)
         if strategy == "reference":
             X = log_nehvi_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings)
         else:

@@ -90,6 +90,20 @@ class GPPathSample:
 
 
 @dataclass
+class ModelPathSample:
+    """`n_samples` sample paths of a caller-fitted `ObjectiveModel` (see `optimizers.surrogates`), times `sign`."""
+
+    model: object
+    n_samples: int
+    seed: int
+    sign: float = 1.0
+
+    def __call__(self, X: torch.Tensor) -> torch.Tensor:
+        values = np.asarray(self.model.sample(X.numpy(), self.n_samples, self.seed), dtype=float)
+        return self.sign * torch.as_tensor(values, dtype=X.dtype).reshape(self.n_samples, X.shape[0])
+
+
+@dataclass
 class KnownSample:
     """A known, deterministic objective (e.g. material cost): every draw is the same, times `sign`."""
 

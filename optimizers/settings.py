@@ -54,6 +54,7 @@ class ProposalSettings(BaseModel):
     refine_size: int = Field(3000, ge=0, description="candidates added per refinement round")
     min_success: float = Field(0.5, ge=0.0, le=1.0, description="candidates below this P(success) are dropped")
     max_fit_points: int | None = Field(250, ge=20, description="recipes used to fit GP hyperparameters")
+    fit_maxiter: int | None = Field(None, ge=1, description="cap on L-BFGS iterations of each GP fit (None: botorch's)")
     reference_restarts: int = Field(4, ge=1, description="reference: restarts of each acquisition optimization")
     reference_raw_samples: int = Field(256, ge=8, description="reference: raw samples for initial conditions")
     reference_mc_samples: int = Field(128, ge=8, description="reference: QMC samples of qLogNEHVI")

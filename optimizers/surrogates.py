@@ -9,7 +9,7 @@ replicates grouped gives `P(success)` as its posterior mean clipped to [0, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Protocol, runtime_checkable
 
 import gpytorch
 import numpy as np
@@ -24,6 +24,25 @@ from optimizers.search_space import Objective, SearchSpace
 #: A known objective: recipes `n x d` -> values `n` (e.g. material cost, computed exactly).
 KnownObjective = Callable[[np.ndarray], np.ndarray]
 
+
+
+@runtime_checkable
+class ObjectiveModel(Protocol):
+    """A caller-fitted belief of one objective on its modelled scale (log for `scale: log`), not oriented.
+
+    Lets a campaign model an objective through richer data than the observation table, e.g. a graph
+    of GPs (composition -> sheet resistance, thickness -> conductivity) fitted on every film.
+    """
+
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """Posterior mean at `X` (`N x d`) -> `N`."""
+        ...
+
+    def sample(self, X: np.ndarray, n: int, seed: int) -> np.ndarray:
+        """`n` joint posterior sample paths at `X` (`N x d`) -> `n x N`; the same seed gives the same paths."""
+        ...
+
+
 #: Fewest measured values of a modelled objective before a GP is fitted (else: space-filling design).
 MIN_MEASURED = 3
 
@@ -35,6 +54,7 @@ class ObjectiveBelief:
     objective: Objective
     gp: ReplicateGP | None = None
     known: KnownObjective | None = None
+    custom: ObjectiveModel | None = None
 
     @property
     def sign(self) -> float:
@@ -55,15 +75,19 @@ class ObjectiveBelief:
         """Posterior mean (or exact value) of the oriented objective at `X` (`n x d`) -> `n`."""
         if self.known is not None:
             return self.known_oriented(X)
+        if self.custom is not None:
+            return self.sign * np.asarray(self.custom.mean(np.asarray(X, dtype=float)), dtype=float)
         assert self.gp is not None
         with gpytorch.settings.skip_posterior_variances():
             return self.gp.predict(X)[0]
 
 
-def can_model(space: SearchSpace, obs: Observations, known: Mapping[str, KnownObjective]) -> bool:
-    """Whether every modelled objective has at least `MIN_MEASURED` measured recipes."""
+def can_model(
+    space: SearchSpace, obs: Observations, known: Mapping[str, KnownObjective], custom: Mapping[str, ObjectiveModel] | None = None
+) -> bool:
+    """Whether every objective modelled here has at least `MIN_MEASURED` measured recipes."""
     for j, o in enumerate(space.objectives):
-        if o.name in known:
+        if o.name in known or o.name in (custom or {}):
             continue
         if np.isfinite(obs.Y[obs.measured, j]).sum() < MIN_MEASURED:
             return False
@@ -76,14 +100,22 @@ def fit_beliefs(
     known: Mapping[str, KnownObjective],
     seed: int,
     max_fit_points: int | None = 250,
+    fit_maxiter: int | None = None,
+    custom: Mapping[str, ObjectiveModel] | None = None,
 ) -> list[ObjectiveBelief]:
-    """Fit a `ReplicateGP` of each modelled objective on the measured rows (oriented, modelled scale)."""
+    """Fit a `ReplicateGP` of each modelled objective on the measured rows (oriented, modelled scale).
+
+    Objectives in `known` are computed exactly; those in `custom` use the caller's fitted model.
+    """
     beliefs: list[ObjectiveBelief] = []
     bounds = np.stack(space.bounds)
     X = obs.X[obs.measured]
     for j, o in enumerate(space.objectives):
         if o.name in known:
             beliefs.append(ObjectiveBelief(o, known=known[o.name]))
+            continue
+        if custom and o.name in custom:
+            beliefs.append(ObjectiveBelief(o, custom=custom[o.name]))
             continue
         y = obs.Y[obs.measured, j]
         gp = ReplicateGP(
@@ -92,18 +124,21 @@ def fit_beliefs(
             sign=1.0 if o.goal == "maximize" else -1.0,
             max_fit_points=max_fit_points,
             seed=seed,
+            fit_maxiter=fit_maxiter,
         )
         beliefs.append(ObjectiveBelief(o, gp=gp.fit(X, y)))
     return beliefs
 
 
-def fit_feasibility(space: SearchSpace, obs: Observations, seed: int, max_fit_points: int | None = 250) -> ReplicateGP | None:
+def fit_feasibility(
+    space: SearchSpace, obs: Observations, seed: int, max_fit_points: int | None = 250, fit_maxiter: int | None = None
+) -> ReplicateGP | None:
     """GP of the success indicator over attempted rows; None when nothing failed (or nothing succeeded)."""
     attempted = obs.attempted
     success = (~obs.failed[attempted]).astype(float)
     if success.size < 2 or success.min() == success.max():
         return None
-    gp = ReplicateGP(np.stack(space.bounds), max_fit_points=max_fit_points, seed=seed)
+    gp = ReplicateGP(np.stack(space.bounds), max_fit_points=max_fit_points, seed=seed, fit_maxiter=fit_maxiter)
     return gp.fit(obs.X[attempted], success)
 
 
@@ -111,7 +146,8 @@ def success_probability(model: ReplicateGP | None, X: np.ndarray) -> np.ndarray:
     """`P(success)` at `X` (`n x d`): the feasibility GP's mean clipped to [0, 1]; ones without a model."""
     if model is None:
         return np.ones(len(X))
-    return np.clip(model.predict(X)[0], 0.0, 1.0)
+    with gpytorch.settings.skip_posterior_variances():  # the mean only: no N x N test covariance on large pools
+        return np.clip(model.predict(X)[0], 0.0, 1.0)
 
 
 def reference_point(beliefs: list[ObjectiveBelief], X_measured: np.ndarray) -> torch.Tensor:

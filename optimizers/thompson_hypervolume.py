@@ -24,7 +24,7 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from models.replicate_gp import ReplicateGP
 from optimizers.hypervolume_greedy import greedy_hypervolume_batch, pareto_mask_2d
 from optimizers.observations import Observations
-from optimizers.sample_paths import GPPathSample, KnownSample, ObjectiveSample, sample_objectives
+from optimizers.sample_paths import GPPathSample, KnownSample, ModelPathSample, ObjectiveSample, sample_objectives
 from optimizers.sampling import candidate_pool, push_to_boundary, sample_feasible
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
@@ -52,6 +52,8 @@ def _samples(beliefs: list[ObjectiveBelief], n_samples: int, seed: int) -> list[
     for j, b in enumerate(beliefs):
         if b.known is not None:
             out.append(KnownSample(b.known_oriented, n_samples))
+        elif b.custom is not None:
+            out.append(ModelPathSample(b.custom, n_samples, seed + 7919 * j, b.sign))
         else:
             assert b.gp is not None
             out.append(GPPathSample(b.gp.model_, n_samples, seed + 7919 * j))

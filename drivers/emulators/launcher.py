@@ -12,6 +12,7 @@ Each instrument gets its own `FaultInjector` (seed offset by its position) so fa
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Mapping
 
 from drivers.config import EMULATOR_SCHEME, HardwareConfig, LinkConfig
@@ -36,11 +37,14 @@ class EmulatedBench:
         backend: Physics of the films (`SimpleBackend` if None).
         faults: One `FaultConfig` for every instrument, or one per instrument name (see `INSTRUMENTS`).
         homing_required: Whether the gantry starts locked until homed.
+        dispense_log: If given, the bench appends every dispense and cast to this file (JSON lines).
     """
 
     def __init__(self, config: HardwareConfig, backend: BenchBackend | None = None,
-                 faults: FaultConfig | Mapping[str, FaultConfig] | None = None, homing_required: bool = True) -> None:
-        self.bench = Bench(backend, cast_z_mm=config.gantry.cast_z_mm, time_scale=config.time_scale)
+                 faults: FaultConfig | Mapping[str, FaultConfig] | None = None, homing_required: bool = True,
+                 dispense_log: str | Path | None = None) -> None:
+        self.bench = Bench(backend, cast_z_mm=config.gantry.cast_z_mm, time_scale=config.time_scale,
+                           log_path=dispense_log)
         self.injectors: dict[str, FaultInjector] = {}
         for index, name in enumerate(INSTRUMENTS):
             chosen = faults.get(name) if isinstance(faults, Mapping) else faults
@@ -93,6 +97,7 @@ class EmulatedBench:
         for server in self.servers.values():
             server.stop()
         self.servers.clear()
+        self.bench.close_log()
 
     def __enter__(self) -> EmulatedBench:
         return self.start()

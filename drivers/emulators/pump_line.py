@@ -125,6 +125,7 @@ class PumpLineEmulator:
             pump.withdrawn_ul = pump.run_start_ul + volume
         if pump.record is not None:
             pump.record.dispensed_ul, pump.record.finished_s, pump.record.alarm = volume, at_s, alarm
+            self.bench.finish_dispense(pump.record)
 
     def _status(self, pump: _Pump) -> str:
         if pump.running:

@@ -1,10 +1,61 @@
-"""A campaign's configuration, validated once: every field with its allowed range."""
+"""A campaign's configuration, validated once: every field with its allowed range.
+
+A campaign file (`lab campaign start --config FILE`, `lab serve --config FILE`) is this model in YAML:
+
+```yaml
+scenario: p3ht-cnt
+days: 5
+batch: 48
+seed: 1
+hardware: hardware            # simulated | emulated | hardware (drivers on the bench file's ports)
+hardware_config: bench.yaml
+objectives: [conductivity, cost]   # optional: checked against the scenario's
+retries: 2                    # attempts of a measurement step that raised (safe to repeat)
+quarantine_after: 5           # consecutive failures before a station is quarantined for the day
+schedule: {every_hours: 24}   # or {daily_at: "07:30"}; used by `lab serve`
+```
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lab.errors import ConfigError
+
+
+class Schedule(BaseModel):
+    """When `lab serve` starts a daily cycle: every `every_hours` hours, or each day at `daily_at` (HH:MM, local)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    every_hours: float | None = Field(None, gt=0, le=24 * 365, description="hours between the starts of two cycles")
+    daily_at: str | None = Field(None, description="local wall-clock time HH:MM of each cycle's start")
+    start_now: bool = Field(True, description="with every_hours: run the first cycle at once")
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            m = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+            if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+                raise ValueError(f"daily_at must be HH:MM (00:00-23:59), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Schedule:
+        if (self.every_hours is None) == (self.daily_at is None):
+            raise ValueError("schedule: give exactly one of every_hours or daily_at")
+        return self
+
+
+#: Samples made from one recipe when the config does not say: P3HT/CNT casts 6 droplets from one mix; the
+#: electrode line makes one cell per recipe per day (a batch of 40 is 40 recipes x 1 cell).
+DEFAULT_SAMPLES_PER_RECIPE = {"p3ht-cnt": 6, "electrode": 1}
 
 
 class CampaignConfig(BaseModel):
@@ -16,23 +67,58 @@ class CampaignConfig(BaseModel):
     days: int = Field(2, ge=1, le=365, description="number of daily cycles")
     batch: int = Field(160, ge=1, le=5000, description="films (samples) per day")
     seed: int = Field(0, ge=0, description="seeds the world, the stations and the optimizer")
-    droplets_per_recipe: int = Field(6, ge=1, le=26, description="films cast from one mix")
+    droplets_per_recipe: int = Field(
+        6, ge=1, le=26, description="samples made from one recipe (films cast from one mix; electrode: cells); "
+        "default per scenario: `DEFAULT_SAMPLES_PER_RECIPE`"
+    )
     recipes_per_wafer: int = Field(6, ge=1, le=50, description="compositions that fit on one wafer")
-    thickness_fraction: float = Field(1.0, ge=0.0, le=1.0, description="share of films whose thickness is measured")
-    hardware: Literal["simulated", "emulated"] = Field(
-        "simulated", description="simulated: stations in direct Python; emulated: drivers + emulated instruments"
+    thickness_fraction: float = Field(
+        0.15, ge=0.0, le=1.0, description="share of films whose (slow, expensive) thickness is measured"
+    )
+    conductivity_model: Literal["graph", "gp"] = Field(
+        "graph",
+        description="graph: GPs of ln Rs (every film) and ln t (profiled films) joined by sigma = 1e7/(Rs t); "
+        "gp: one GP on the conductivity of profiled films",
+    )
+    hardware: Literal["simulated", "emulated", "hardware"] = Field(
+        "simulated",
+        description="simulated: stations in direct Python; emulated: drivers + emulators started in-process; "
+        "hardware: drivers on the bench file's ports (real instruments, or `lab emulate`'s)",
     )
     hardware_config: str | None = Field(None, description="bench file of emulated hardware (default: shipped example)")
     faults: float | None = Field(None, ge=0.0, le=1.0, description="emulated hardware: per-reply fault rate")
-    strategy: Literal["thompson", "random"] = "thompson"
+    strategy: Literal["default", "thompson", "reference", "random"] = Field(
+        "default", description="batch strategy of optimizers.propose (thompson: older name of default)"
+    )
     name: str | None = Field(None, description="campaign name in the store (default: derived from scenario and seed)")
+    objectives: tuple[str, ...] | None = Field(None, description="the scenario's objectives (checked, in any order)")
+    retries: int = Field(2, ge=0, le=10, description="re-tries of a measurement step that raised an error")
+    quarantine_after: int = Field(5, ge=1, le=1000, description="consecutive failures that quarantine a station")
+    schedule: Schedule | None = Field(None, description="when `lab serve` runs the daily cycles")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scenario_defaults(cls, data: object) -> object:
+        """Fill `droplets_per_recipe` (absent or None) with the scenario's default."""
+        if isinstance(data, dict) and data.get("droplets_per_recipe") is None:
+            scenario = data.get("scenario", "p3ht-cnt")
+            data = {**data, "droplets_per_recipe": DEFAULT_SAMPLES_PER_RECIPE.get(scenario, 6)}
+        return data
 
     @model_validator(mode="after")
     def _hardware_options(self) -> CampaignConfig:
+        if self.scenario != "p3ht-cnt" and self.hardware != "simulated":
+            raise ValueError(f"hardware: {self.hardware!r} applies only to scenario p3ht-cnt; "
+                             f"{self.scenario} runs simulated")
         if self.hardware == "simulated":
             for option in ("faults", "hardware_config"):
                 if getattr(self, option) is not None:
                     raise ValueError(f"{option}: only with hardware 'emulated' (got hardware 'simulated')")
+        if self.hardware == "hardware":
+            if self.hardware_config is None:
+                raise ValueError("hardware_config: hardware 'hardware' needs a bench file with the instruments' ports")
+            if self.faults is not None:
+                raise ValueError("faults: only with hardware 'emulated' (got hardware 'hardware')")
         return self
 
     @property
@@ -46,3 +132,23 @@ class CampaignConfig(BaseModel):
         if slot < full:
             return self.droplets_per_recipe
         return self.batch - full * self.droplets_per_recipe
+
+
+def load_campaign_config(path: str | Path, **overrides: object) -> CampaignConfig:
+    """Read a campaign file (YAML, the fields of `CampaignConfig`); `ConfigError` naming the first bad field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read campaign config {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a campaign config must be a mapping of fields, got {type(data).__name__}")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(data.get("hardware_config"), str) and not Path(data["hardware_config"]).is_absolute():
+        data["hardware_config"] = str((path.parent / data["hardware_config"]).resolve())
+    try:
+        return CampaignConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path}: {where}: {first['msg']} (got {first.get('input')!r})") from None

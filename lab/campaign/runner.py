@@ -1,7 +1,9 @@
-"""A simulated campaign: each day propose -> make samples -> measure -> store -> refit, then report.
+"""A campaign: each day propose -> make samples -> measure -> store -> refit, then report; resumable.
 
 Day 1 is a space-filling design; later days fit the models on everything measured so far and ask
-the batch optimizer for the next recipes. Every recipe's films are stored in one transaction.
+the batch optimizer for the next recipes. The days run as persisted steps (`lab.campaign.cycle`), so a
+campaign killed at any point is finished by `resume_campaign` with the films (and, with simulated
+stations, the values) an uninterrupted run would have. One runner at a time holds a campaign's lock.
 """
 
 from __future__ import annotations
@@ -17,28 +19,31 @@ import numpy as np
 import pandas as pd
 
 from lab.campaign.config import CampaignConfig
-from lab.campaign.metrics import hypervolume
+from lab.campaign.cycle import CampaignStopped, DayCycle, ProgressCallback, RunControl, plan_day
+from lab.campaign.lock import CampaignLockHolder
+from lab.errors import ConfigError, StoreError
 from lab.scenarios import Scenario, build_scenario
-from lab.stations.base import DROPLET_LETTERS, FilmKey
-from lab.store import RecipeRecord, Store
-from optimizers.mixture import snap_to_dispensable
-from optimizers.propose import propose
-from optimizers.sampling import sample_feasible
+from lab.store import Store
 
 log = logging.getLogger(__name__)
 
-#: Called after each recipe is made: (day, recipes done that day, recipes that day).
-ProgressCallback = Callable[[int, int, int], None]
+#: Called before a new day starts, with its index (may block, or raise `CampaignStopped`).
+DayGate = Callable[[int], None]
+
+__all__ = ["CampaignResult", "ProgressCallback", "RunControl", "plan_day", "resume_campaign", "run_campaign",
+           "write_outputs"]
 
 
 @dataclass
 class CampaignResult:
-    """What a finished campaign produced: the film history and the per-day figures."""
+    """What a campaign run produced: the film history and the per-day figures (`status`: done or stopped)."""
 
     campaign_id: int
     history: pd.DataFrame
     summary: dict
     day_seconds: list[float] = field(default_factory=list)
+    status: str = "done"
+    scenario: Scenario | None = None
 
 
 def run_campaign(
@@ -47,50 +52,145 @@ def run_campaign(
     *,
     scenario: Scenario | None = None,
     on_progress: ProgressCallback | None = None,
+    control: RunControl | None = None,
+    before_day: DayGate | None = None,
 ) -> CampaignResult:
-    """Run `config.days` daily cycles of a simulated campaign, recording everything in `store`."""
-    owned = scenario is None  # a scenario built here (emulators, serial ports) is closed here
-    scenario = scenario or build_scenario(
-        config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config, config.faults
-    )
+    """Run `config.days` daily cycles of a new campaign, recording every step in `store`.
+
+    A `scenario` built by the caller is left open; one built here (emulators, serial ports) is closed here.
+    `control` carries the structured log, the crash-test checkpoints and the stop event; `before_day(day)`
+    is called before a day is started (not before a day resumed), e.g. to wait for its slot (`lab serve`).
+    """
     name = config.name or f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"
-    cid = store.create_campaign(name, config.scenario, config.seed, config.model_dump())
-    day_seconds: list[float] = []
-    per_day: list[dict] = []
-    for day in range(1, config.days + 1):
-        t0 = time.perf_counter()
-        history = _history_with_objectives(store, cid, scenario)
-        recipes, strategy = _next_recipes(config, scenario, history, day)
-        _run_day(config, scenario, store, cid, day, recipes, strategy, on_progress)
-        day_seconds.append(time.perf_counter() - t0)
-        per_day.append(_day_figures(scenario, _history_with_objectives(store, cid, scenario), day))
-        log.info("day %d done in %.1f s", day, day_seconds[-1])
-    store.finish_campaign(cid)
-    history = _history_with_objectives(store, cid, scenario)
-    summary = _summary(config, scenario, per_day, day_seconds, history) | scenario.diagnostics()
-    if owned:
-        scenario.close()
-    return CampaignResult(campaign_id=cid, history=history, summary=summary, day_seconds=day_seconds)
+    if config.name is None:
+        config = config.model_copy(update={"name": name})
+    cid = store.create_campaign(name, config.scenario, config.seed, config.model_dump(mode="json"),
+                                route=_route(scenario) if scenario is not None else None)
+    return _drive(config, store, cid, scenario, on_progress, control or RunControl(), before_day)
+
+
+def resume_campaign(
+    store: Store,
+    campaign_id: int,
+    *,
+    scenario: Scenario | None = None,
+    on_progress: ProgressCallback | None = None,
+    control: RunControl | None = None,
+    before_day: DayGate | None = None,
+) -> CampaignResult:
+    """Carry a campaign on from whatever state its store holds (after a crash, a stop, or to finish it)."""
+    info = store.campaign(campaign_id)
+    if info is None:
+        raise StoreError(f"campaign {campaign_id} is not in the store")
+    config = CampaignConfig.model_validate(info.config)
+    return _drive(config, store, campaign_id, scenario, on_progress, control or RunControl(), before_day)
+
+
+def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | None,
+           on_progress: ProgressCallback | None, control: RunControl,
+           before_day: DayGate | None = None) -> CampaignResult:
+    """Hold the lock, open the stations, run the days not finished yet, and sum up."""
+    events = control.checkpoints.events
+    with CampaignLockHolder(store, cid, control.stop, control.heartbeat_s, control.stale_after_s) as lock:
+        if lock.taken_over is not None:
+            events.write("lock_taken_over", previous_pid=lock.taken_over.pid, previous_host=lock.taken_over.host)
+        owned = scenario is None  # built after the lock: another runner's instruments are never touched
+        scenario = scenario or build_scenario(
+            config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
+            config.faults, config.conductivity_model
+        )
+        try:
+            _check_objectives(config, scenario)
+            store.set_route(cid, _route(scenario))
+            store.finish_campaign(cid, "running")
+            events.write("campaign_start", campaign_id=cid, days=config.days)
+            cycle = DayCycle(config, scenario, store, cid, control, on_progress)
+            if store.days(cid):
+                cycle.note_restart()
+            status = "done"
+            try:
+                for day in _pending_days(store, cid, config.days):
+                    if before_day is not None and day not in {d.index for d in store.days(cid)}:
+                        before_day(day)
+                    cycle.run_day(day, lambda d: _next_recipes(config, scenario, _history_with_objectives(store, cid, scenario), d))
+                    events.write("day_done", day=day)
+            except CampaignStopped:
+                status = "stopped"
+            except BaseException:
+                store.finish_campaign(cid, "failed")
+                events.write("campaign_end", status="failed")
+                raise
+            store.finish_campaign(cid, status)
+            events.write("campaign_end", status=status)
+            history = _history_with_objectives(store, cid, scenario)
+            days = store.days(cid)
+            day_seconds = [d.busy_s for d in days if d.status != "running"]
+            summary = _summary(config, scenario, store, cid, history, day_seconds)
+            summary |= scenario.summary_figures(summary) | scenario.diagnostics()
+        finally:
+            if owned:
+                scenario.close()
+    return CampaignResult(campaign_id=cid, history=history, summary=summary, day_seconds=day_seconds, status=status,
+                          scenario=scenario)
+
+
+def _pending_days(store: Store, cid: int, days: int) -> list[int]:
+    """Days not finished yet, in order."""
+    finished = {d.index for d in store.days(cid) if d.status in ("done", "partial")}
+    return [d for d in range(1, days + 1) if d not in finished]
+
+
+def _route(scenario: Scenario) -> dict:
+    """What the store needs to check films: the measuring states in order and what each must carry."""
+    return {"states": [s.state for s in scenario.steps],
+            "quantities": {s.state: list(s.quantities) for s in scenario.steps}}
+
+
+def _check_objectives(config: CampaignConfig, scenario: Scenario) -> None:
+    if config.objectives is not None and sorted(config.objectives) != sorted(scenario.space.objective_names):
+        raise ConfigError(f"objectives: {list(config.objectives)} are not the objectives of scenario "
+                          f"{config.scenario!r} ({scenario.space.objective_names})")
 
 
 def _next_recipes(config: CampaignConfig, scenario: Scenario, history: pd.DataFrame, day: int) -> tuple[np.ndarray, str]:
     """The day's recipes (`n x d`, snapped to dispensable volumes) and the name of the strategy used."""
+    from optimizers.propose import propose  # heavy (botorch): only when a day is proposed
+    from optimizers.sampling import sample_feasible
+
     space = scenario.space
     n = config.recipes_per_day
     seed = config.seed * 1000 + day
     if config.strategy == "random":
         X, strategy = sample_feasible(space, n, seed), "random"
     else:
-        observations = history[space.names + space.objective_names] if len(history) else pd.DataFrame(
-            columns=space.names + space.objective_names
-        )
-        strategy = "space-filling" if day == 1 or len(history) == 0 else "thompson"
-        X = propose(space, observations, n, seed, known_objectives=scenario.known_objectives).to_numpy()
+        observations = _observations(history, scenario)
+        first = day == 1 or len(history) == 0
+        strategy = "space-filling" if first else config.strategy
+        models = {} if first or config.strategy == "reference" else scenario.objective_models(history)
+        X = propose(
+            space, observations, n, seed, known_objectives=scenario.known_objectives, strategy=config.strategy,
+            objective_models=models,
+        ).to_numpy()
     return _snap(scenario, X), strategy
+
+
+def _observations(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The optimizer's table: measured and failed rows, and films in flight as pending (objectives empty)."""
+    space = scenario.space
+    columns = space.names + space.objective_names
+    if len(history) == 0:
+        return pd.DataFrame(columns=[*columns, "status"])
+    frame = history[columns].copy()
+    frame["status"] = history["status"]
+    in_flight = ~history["status"].isin(["measured", "failed"])
+    frame.loc[in_flight, space.objective_names] = np.nan
+    return frame
 
 
 def _snap(scenario: Scenario, X: np.ndarray) -> np.ndarray:
     """Snap mixture components below the pumps' minimum volume to 0 and renormalise; say so."""
+    from optimizers.mixture import snap_to_dispensable
+
     if scenario.dispense is None:
         return X
     space = scenario.space
@@ -113,57 +213,6 @@ def _snap(scenario: Scenario, X: np.ndarray) -> np.ndarray:
     return X
 
 
-def _run_day(
-    config: CampaignConfig,
-    scenario: Scenario,
-    store: Store,
-    cid: int,
-    day: int,
-    X: np.ndarray,
-    strategy: str,
-    on_progress: ProgressCallback | None,
-) -> None:
-    """Plan, make and measure one day's recipes; every film's state is stored before and after each step."""
-    space = scenario.space
-    units = {p.name: p.unit for p in space.parameters}
-    records = [RecipeRecord(values=dict(zip(space.names, row.tolist())), units=units) for row in X]
-    for rec in records:
-        space.check_recipe(dict(rec.values))
-    day_id, recipe_ids = store.start_day(cid, day, strategy, records)
-    plan = plan_day(config, day, recipe_ids)
-    store.plan_films(cid, [(key, rid) for rid, keys in plan for key in keys])
-    for done, ((rid, keys), rec) in enumerate(zip(plan, records), start=1):
-        _make_and_measure(scenario, store, cid, dict(rec.values), keys)
-        if on_progress:
-            on_progress(day, done, len(records))
-    store.finish_day(day_id)
-
-
-def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tuple[int, list[FilmKey]]]:
-    """Film keys of each recipe of a day: `recipes_per_wafer` recipes a wafer, one droplet letter a film."""
-    plan = []
-    for slot, rid in enumerate(recipe_ids):
-        wafer, sample = divmod(slot, config.recipes_per_wafer)
-        n = config.droplets_for(slot)
-        plan.append((rid, [FilmKey(day, wafer + 1, sample + 1, DROPLET_LETTERS[i]) for i in range(n)]))
-    return plan
-
-
-def _make_and_measure(scenario: Scenario, store: Store, cid: int, recipe: dict[str, float], keys: list[FilmKey]) -> None:
-    """Cast the films of one recipe, then take each through the scenario's measuring stations."""
-    cast = scenario.maker.cast(recipe, keys)
-    store.record_cast(cid, cast, truth=scenario.truth(recipe), truth_units=scenario.units)
-    for result in cast:
-        if not result.ok:
-            continue
-        for i, step in enumerate(scenario.steps):
-            reading = step.measure(result.film)
-            final = i == len(scenario.steps) - 1
-            store.record_reading(cid, reading, "measured" if final else step.state)
-            if not reading.ok:
-                break
-
-
 def _history_with_objectives(store: Store, cid: int, scenario: Scenario) -> pd.DataFrame:
     """The store's history with the scenario's objective columns filled in."""
     history = store.history(cid)
@@ -177,6 +226,8 @@ def _history_with_objectives(store: Store, cid: int, scenario: Scenario) -> pd.D
 
 def _day_figures(scenario: Scenario, history: pd.DataFrame, day: int) -> dict:
     """Best true value of each objective and the true hypervolume of everything made up to `day`."""
+    from lab.campaign.metrics import hypervolume  # botorch: only when summing up
+
     space = scenario.space
     made = history[history["day"] <= day]
     X = made.drop_duplicates("recipe_id")[space.names].to_numpy(dtype=float)
@@ -188,8 +239,12 @@ def _day_figures(scenario: Scenario, history: pd.DataFrame, day: int) -> dict:
     return {"best_true": best, "hypervolume": hv}
 
 
-def _summary(config: CampaignConfig, scenario: Scenario, per_day: list[dict], day_seconds: list[float], history: pd.DataFrame) -> dict:
+def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int, history: pd.DataFrame,
+             day_seconds: list[float]) -> dict:
     names = scenario.space.objective_names
+    finished = [d.index for d in store.days(cid) if d.status in ("done", "partial")]
+    per_day = [_day_figures(scenario, history, day) for day in finished]
+    partial = [d.index for d in store.days(cid) if d.status == "partial"]
     optimum = scenario.world_optimum()
     best = {n: [d["best_true"][n] for d in per_day] for n in names}
     return {
@@ -209,7 +264,9 @@ def _summary(config: CampaignConfig, scenario: Scenario, per_day: list[dict], da
         "hypervolume_reference": scenario.hypervolume_reference().tolist(),
         "hypervolume_space": "log10(conductivity) maximized, cost minimized" if config.scenario == "p3ht-cnt" else None,
         "day_seconds": day_seconds,
-        "config": config.model_dump(),
+        "days_done": len(finished),
+        "partial_days": partial,
+        "config": config.model_dump(mode="json"),
     }
 
 

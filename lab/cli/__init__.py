@@ -22,7 +22,7 @@ def _register_optional() -> None:
     """Add the command groups whose modules exist (each group lives in its own module)."""
     import importlib
 
-    for module, name in (("lab.cli.world", "world"), ("lab.cli.propose", None), ("lab.cli.hypothesis", None), ("lab.cli.p2d", "p2d"), ("lab.cli.stations", "stations"), ("lab.cli.emulate", None), ("lab.cli.bench", None)):
+    for module, name in (("lab.cli.world", "world"), ("lab.cli.propose", None), ("lab.cli.hypothesis", None), ("lab.cli.p2d", "p2d"), ("lab.cli.stations", "stations"), ("lab.cli.emulate", None), ("lab.cli.bench", None), ("lab.cli.serve", None)):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

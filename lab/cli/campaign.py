@@ -1,22 +1,23 @@
-"""`lab campaign ...`: run simulated campaigns end to end."""
+"""`lab campaign ...`: run, start, resume, stop and inspect campaigns.
+
+Heavy modules (torch, botorch through the runner) are imported inside the commands, so `status` and
+`stop` answer at once.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import time
-from contextlib import closing
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from lab.campaign.config import CampaignConfig
-from lab.campaign.runner import run_campaign, write_outputs
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
-from lab.reports.campaign_report import write_campaign_report
-from lab.scenarios import build_scenario
-from lab.store import Store, sqlite_url
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 
@@ -33,74 +34,223 @@ def _writable_dir(out: Path) -> Path:
     return out
 
 
+def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, campaign: str | None = None) -> None:
+    """Run a new campaign (`config`) or resume one, with a progress bar; write the outputs; report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lab.campaign.runner import resume_campaign, run_campaign
+    from lab.campaign.session import runner_session, select_campaign
+
+    console = Console(stderr=True, quiet=quiet)
+    t0 = time.perf_counter()
+    progress = Progress(TextColumn("[bold]day {task.fields[day]}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("recipes"), TimeElapsedColumn(), console=console, transient=False)
+    tasks: dict[int, int] = {}
+
+    def on_progress(day: int, done: int, total: int) -> None:
+        if not tasks:
+            progress.start()  # only once a day runs: a refused runner prints nothing but its error
+        if day not in tasks:
+            tasks[day] = progress.add_task("", total=total, day=day)
+        progress.update(tasks[day], completed=done)
+
+    try:
+        with runner_session(out, store) as (db, control):
+            if config is not None:
+                result = run_campaign(config, db, on_progress=on_progress, control=control)
+            else:
+                info = select_campaign(db, campaign, unfinished=True)
+                result = resume_campaign(db, info.id, on_progress=on_progress, control=control)
+    finally:
+        if tasks:
+            progress.stop()
+    _finish(result, out, console, time.perf_counter() - t0)
+
+
+def _finish(result, out: Path | None, console: Console, seconds: float) -> None:
+    from lab.campaign.runner import write_outputs
+    from lab.reports.campaign_report import write_campaign_report
+
+    s = result.summary
+    if result.status == "stopped":
+        where = f"--out {out}" if out is not None else "--store URL"
+        console.print(f"stopped cleanly after {s['films']} samples; carry on with `lab campaign resume {where}`")
+        return
+    scen = result.scenario
+    if out is not None:
+        write_outputs(result, scen, out)
+        write_campaign_report(result.history, result.summary, scen, out / "report.html")
+    name = scen.space.objective_names[0]
+    best = s["best_true"][name][-1] if s["best_true"][name] else float("nan")
+    console.print(
+        f"{s['films']} samples ({s['failed']} failed) in {seconds:.1f} s; "
+        f"best true {name} {best:.4g} (world optimum {s['world_optimum'][name]:.4g})"
+        + (f"; wrote {out}/history.csv, summary.json, report.html" if out is not None else "")
+    )
+    if s["films"] == 0:
+        raise fail("no samples were made")
+
+
 @app.command("run")
 def run(
-    scenario: str = typer.Option("p3ht-cnt", help="Scenario: p3ht-cnt."),
+    scenario: str = typer.Option("p3ht-cnt", help="Scenario: p3ht-cnt or electrode."),
     days: int = typer.Option(2, help="Number of daily cycles (>= 1)."),
     batch: int = typer.Option(160, help="Samples (films) per day (>= 1)."),
     seed: int = typer.Option(0, help="Seed of the world's noise, the stations and the optimizer (>= 0)."),
-    out: Path = typer.Option(..., help="Output directory: history.csv, summary.json, report.html, lab.sqlite."),
+    out: Path = typer.Option(..., help="Output directory: history.csv, summary.json, report.html, lab.sqlite, lab.log."),
     store: str = typer.Option(None, help="SQLAlchemy URL of the store (default: a SQLite file in --out)."),
-    strategy: str = typer.Option("thompson", help="Batch strategy: thompson or random."),
-    droplets: int = typer.Option(6, help="Films cast from one mix (replicates per recipe)."),
-    thickness_fraction: float = typer.Option(1.0, help="Share of films whose thickness is measured (0-1)."),
+    strategy: str = typer.Option("default", help="Batch strategy: default (large-batch Thompson + hypervolume), reference (sequential qLogNEHVI), random."),
+    droplets: int = typer.Option(
+        None, help="Samples per recipe (replicates): films cast from one mix, or electrode cells "
+        "(default: 6 for p3ht-cnt, 1 for electrode)."
+    ),
+    thickness_fraction: float = typer.Option(0.15, help="Share of films whose thickness is measured (0-1); the graph model fills in the rest."),
     hardware: str = typer.Option(
-        "simulated", help="simulated: stations in direct Python; emulated: drivers + emulated instruments."
+        "simulated", help="simulated: stations in direct Python; emulated: drivers + emulated instruments; "
+        "hardware: drivers on the --hardware-config ports (real instruments or `lab emulate`)."
     ),
     hardware_config: Path = typer.Option(
-        None, help="Bench file of --hardware emulated (default: the shipped drivers/examples/emulated.yaml)."
+        None, help="Bench file of --hardware emulated/hardware (default: the shipped drivers/examples/emulated.yaml)."
     ),
     faults: float = typer.Option(
         None, help="--hardware emulated: per-reply fault rate in [0, 1], split over drop/corrupt/alarm/disconnect."
     ),
+    name: str = typer.Option(None, help="Campaign name in the store (default: derived from scenario, seed, time)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Run a simulated campaign: propose -> cast -> measure -> store -> refit, each day; then report."""
-    console = Console(stderr=True, quiet=quiet)
+    """Run a campaign: propose -> cast -> measure -> store -> refit, each day; then report.
+
+    SIGTERM / Ctrl-C finish the current step and stop cleanly; `lab campaign resume --out DIR` carries on.
+    """
+    from lab.campaign.config import CampaignConfig
+
     with user_errors():
         config = CampaignConfig(
-            scenario=scenario,
-            days=days,
-            batch=batch,
-            seed=seed,
-            strategy=strategy,
-            droplets_per_recipe=droplets,
-            thickness_fraction=thickness_fraction,
-            hardware=hardware,
-            hardware_config=str(hardware_config) if hardware_config is not None else None,
-            faults=faults,
+            scenario=scenario, days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
+            thickness_fraction=thickness_fraction, hardware=hardware,
+            hardware_config=str(hardware_config) if hardware_config is not None else None, faults=faults, name=name,
         )
-        out = _writable_dir(out)
-        db = Store(store or sqlite_url(out / "lab.sqlite"))
-        scen = build_scenario(
-            config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config, config.faults
-        )
-        t0 = time.perf_counter()
-        with db, closing(scen), Progress(
-            TextColumn("[bold]day {task.fields[day]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("recipes"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
-            tasks: dict[int, int] = {}
+        _execute(_writable_dir(out), store, quiet, config=config)
 
-            def on_progress(day: int, done: int, total: int) -> None:
-                if day not in tasks:
-                    tasks[day] = progress.add_task("", total=total, day=f"{day}/{config.days}")
-                progress.update(tasks[day], completed=done)
 
-            result = run_campaign(config, db, scenario=scen, on_progress=on_progress)
-        write_outputs(result, scen, out)
-        write_campaign_report(result.history, result.summary, scen, out / "report.html")
-    s = result.summary
-    name = scen.space.objective_names[0]
-    console.print(
-        f"{s['films']} samples ({s['failed']} failed) in {time.perf_counter() - t0:.1f} s; "
-        f"best true {name} {s['best_true'][name][-1]:.4g} (world optimum {s['world_optimum'][name]:.4g}); "
-        f"wrote {out}/history.csv, summary.json, report.html"
-    )
-    if s["films"] == 0:
-        raise fail("no samples were made")
+@app.command("start")
+def start(
+    config: Path = typer.Option(..., help="Campaign file (YAML): scenario, hardware, batch, days, schedule, ..."),
+    out: Path = typer.Option(..., help="Output directory (store, log, history, report)."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (default: a SQLite file in --out)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Start a new campaign from a campaign file and run all its days now (`lab serve` follows its schedule)."""
+    from lab.campaign.config import load_campaign_config
+
+    with user_errors():
+        _execute(_writable_dir(out), store, quiet, config=load_campaign_config(config))
+
+
+@app.command("resume")
+def resume(
+    out: Path = typer.Option(None, help="Output directory of the campaign (its lab.sqlite; outputs written there)."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+    campaign: str = typer.Option(None, help="Campaign name (default: the store's only unfinished campaign)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Carry a campaign on after a crash or a stop: each film continues from its state in the store."""
+    with user_errors():
+        _execute(_writable_dir(out) if out is not None else None, store, quiet, campaign=campaign)
+
+
+@app.command("status")
+def status(
+    out: Path = typer.Option(None, help="Output directory of the campaign."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+    campaign: str = typer.Option(None, help="Campaign name (default: every campaign of the store)."),
+) -> None:
+    """Show each campaign's state, its runner, and films per state per day."""
+    from lab.campaign.lock import lock_is_stale
+    from lab.campaign.session import select_campaign, store_url_for
+    from lab.store import Store
+
+    console = Console()
+    with user_errors():
+        url = store_url_for(out, store)
+        if out is not None and not store and not (out / "lab.sqlite").exists():
+            raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
+        with Store(url) as db:
+            infos = [select_campaign(db, campaign)] if campaign else db.campaigns()
+            for info in infos:
+                lock = db.lock_info(info.id)
+                runner = "no runner"
+                if lock is not None:
+                    stale = " (stale: runner gone)" if lock_is_stale(lock, 60.0) else ""
+                    runner = f"pid {lock.pid} on {lock.host}, heartbeat {lock.age_s():.0f} s ago{stale}"
+                days = db.days(info.id)
+                total = info.config.get("days", len(days))
+                console.print(f"[bold]{info.name}[/]  {info.scenario}  [bold]{info.status}[/]  "
+                              f"days {sum(d.status != 'running' for d in days)}/{total}  {runner}", highlight=False)
+                console.print(_day_table(db.progress(info.id), days, info.route.get("states", [])))
+
+
+def _day_table(counts, days, route: list[str]) -> Table:
+    """Films per state (the stations' states in route order) for each day."""
+    states = ["planned", "cast", *route, "measured", "failed"]
+    states += [s for s in getattr(counts, "columns", []) if s not in states]
+    table = Table("day", "status", *states, "quarantined")
+    for d in days:
+        row = counts.loc[d.index] if len(counts) and d.index in counts.index else None
+        cells = [str(int(row[s])) if row is not None and s in row.index and row[s] else "" for s in states]
+        table.add_row(str(d.index), d.status, *cells, ", ".join(d.quarantined) or "")
+    return table
+
+
+@app.command("stop")
+def stop(
+    out: Path = typer.Option(None, help="Output directory of the campaign."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+    campaign: str = typer.Option(None, help="Campaign name (default: the store's only unfinished campaign)."),
+    wait: float = typer.Option(0.0, help="Seconds to wait for the runner to stop (0: do not wait)."),
+) -> None:
+    """Ask the campaign's runner to finish its current step and stop (SIGTERM on this host, and via the store)."""
+    from lab.campaign.lock import pid_alive
+    from lab.campaign.session import select_campaign, store_url_for
+    from lab.store import Store
+
+    console = Console()
+    with user_errors():
+        with Store(store_url_for(out, store)) as db:
+            info = select_campaign(db, campaign, unfinished=True)
+            lock = db.request_stop(info.id)
+            if lock is None:
+                console.print(f"{info.name}: no runner holds it (status {info.status})")
+                return
+            if lock.host == socket.gethostname() and pid_alive(lock.pid):
+                os.kill(lock.pid, signal.SIGTERM)
+            console.print(f"{info.name}: asked pid {lock.pid} on {lock.host} to stop after its current step")
+            deadline = time.monotonic() + wait
+            while wait > 0 and time.monotonic() < deadline:
+                if db.lock_info(info.id) is None:
+                    console.print(f"{info.name}: stopped")
+                    return
+                time.sleep(0.2)
+            if wait > 0:
+                raise fail(f"{info.name}: the runner did not stop within {wait:g} s")
+
+
+@app.command("check")
+def check(
+    out: Path = typer.Option(None, help="Output directory of the campaign."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+) -> None:
+    """Check the store's integrity (recipes, states, measurements, orphans, days); exit 1 on any problem."""
+    from lab.campaign.session import store_url_for
+    from lab.store import Store
+    from lab.store.integrity import check_integrity
+
+    console = Console()
+    with user_errors():
+        with Store(store_url_for(out, store)) as db:
+            report = check_integrity(db)
+    for line in report.problems:
+        console.print(f"problem: {line}", highlight=False)
+    console.print(f"checked {report.checked}: {len(report.problems)} problem(s)", highlight=False)
+    if report.problems:
+        raise typer.Exit(code=1)

@@ -24,6 +24,7 @@ def command(
     out: Path = typer.Option(Path("emulated-bench.yaml"), help="Where to write the bench file with socket:// URLs."),
     faults: float = typer.Option(None, help="Per-reply fault rate in [0, 1] (overrides the file's faults section)."),
     seed: int = typer.Option(0, help="Seed of the emulated films and of the injected faults (>= 0)."),
+    dispense_log: Path = typer.Option(None, help="Append every pump run and droplet to this file (JSON lines)."),
 ) -> None:
     """Start the emulated instruments (threads on 127.0.0.1), write a resolved bench file, run until stopped.
 
@@ -46,7 +47,7 @@ def command(
 
         previous = signal.signal(signal.SIGTERM, on_signal)
         try:
-            serve_emulators(setup, out, stop, seed=seed, on_ready=ready)
+            serve_emulators(setup, out, stop, seed=seed, on_ready=ready, dispense_log=dispense_log)
         except KeyboardInterrupt:
             stop.set()
         finally:

@@ -76,3 +76,26 @@ def validate(
             raise ConfigError(f"--json {json_path}: cannot write ({exc.strerror})") from None
     r2 = ", ".join(f"{k} {v:.4f}" for k, v in scores["r2"].items())
     typer.echo(f"r2: {r2}; speed-up {scores['speedup']:.0f}x per recipe; wrote {json_path}")
+
+
+@app.command("cache-world")
+def cache_world(
+    out: Path = typer.Option(None, "--out", help="Cache file (default: the shipped datasets/electrode_p2d/world_cache.json)."),
+) -> None:
+    """Fit the campaign world's surrogate and search its best-known front; write both (with provenance)."""
+    import time
+
+    with user_errors():
+        from lab.worlds.electrode.world import ElectrodeWorld
+        from lab.worlds.electrode.world_cache import default_cache_path, write_cache
+
+        start = time.perf_counter()
+        world = ElectrodeWorld(use_cache=False)
+        sections = {"surrogate": world.surrogate_cache_section(), "front": world.front_cache_section()}
+        try:
+            path = write_cache(out or default_cache_path(), sections)
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot write ({exc.strerror})") from None
+    front = world.best_known_front
+    typer.echo(f"wrote {path}: surrogate hyperparameters and a {len(front)}-point front "
+               f"(evaluated {world.front_counts_}) in {time.perf_counter() - start:.1f} s")

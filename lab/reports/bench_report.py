@@ -47,8 +47,9 @@ def write_bench_report(frame: pd.DataFrame, path: Path, *, fraction: float = 0.9
     for scenario, runs in frame.groupby("scenario", sort=True):
         target = days_to_target(runs, fraction)["target"].iloc[0]
         sections.append((f"Scenario {scenario}", _progress_figure(runs, scenario, target)))
-    per_seed = days_to_target(frame, fraction).drop(columns=["target"])
+    per_seed = days_to_target(frame, fraction)[["scenario", "strategy", "seed", "rule", "days"]]
     per_seed["days"] = per_seed["days"].astype(object).where(per_seed["days"].notna(), "not reached")
+    per_seed = per_seed.rename(columns={"rule": "target", "days": "days to target"})
     sections.append(("Days to target, every campaign", table_to_html(per_seed)))
     path = Path(path)
     path.write_text(page("Benchmark report: simulated campaigns", sections))

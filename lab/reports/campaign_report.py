@@ -30,6 +30,7 @@ def write_campaign_report(history: pd.DataFrame, summary: dict, scenario: Scenar
         ("Progress per day", _progress_figure(summary, objs)),
         ("Top recipes", _top_table(recipes, space, objs, front)),
     ]
+    sections += scenario.report_sections(history, summary)
     failed = history[history["status"] == "failed"]
     if len(failed):
         reasons = failed["failure"].value_counts().rename_axis("failure").reset_index(name="films")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from lab.stations.base import DropCastingStation, FilmKey, Reading
 from optimizers.propose import DispenseLimits, KnownObjective
+from optimizers.surrogates import ObjectiveModel
 from optimizers.search_space import SearchSpace
 
 
@@ -20,6 +21,8 @@ class MeasurementStep:
 
     state: str
     measure: Callable[[FilmKey], Reading]
+    #: quantities every successful reading of this step carries (checked by `lab.store.integrity`)
+    quantities: tuple[str, ...] = ()
 
 
 class Scenario(ABC):
@@ -67,9 +70,22 @@ class Scenario(ABC):
             cols.append(v if o.goal == "maximize" else -v)
         return np.stack(cols, axis=1)
 
+    def objective_models(self, history: pd.DataFrame) -> dict[str, ObjectiveModel]:
+        """Objectives this scenario models itself from the full history (e.g. through a graph of GPs)."""
+        return {}
+
     def diagnostics(self) -> dict:
         """Extra figures for `summary.json` (e.g. injected and detected faults of emulated hardware)."""
         return {}
+
+    def summary_figures(self, summary: dict) -> dict:
+        """Scenario-specific figures for `summary.json`, derived from the runner's `summary` (e.g. the
+        hypervolume per day as a fraction of the world's best-known front); entries override the runner's."""
+        return {}
+
+    def report_sections(self, history: pd.DataFrame, summary: dict) -> list[tuple[str, str]]:
+        """Scenario-specific sections of `report.html`, as (heading, HTML body) pairs, after the common ones."""
+        return []
 
     def close(self) -> None:
         """Release stations and hardware (emulators, serial ports); a no-op for pure simulation."""

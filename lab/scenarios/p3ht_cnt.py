@@ -9,6 +9,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from lab.errors import ConfigError
 from lab.scenarios.base import MeasurementStep, Scenario
 from lab.stations.base import StationSet
 from lab.stations.simulated import (
@@ -21,6 +22,7 @@ from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
+from optimizers.surrogates import ObjectiveModel
 
 #: Builds a scenario's stations from (world, seed, thickness_fraction).
 StationFactory = Callable[[P3HTCNTWorld, int, float], StationSet]
@@ -34,6 +36,10 @@ UNITS = {
     "conductivity": "S/cm",
     "cost": "USD",
 }
+
+#: Quantities every successful optical / electrical reading carries (thickness is measured on a share only).
+OPTICAL_QUANTITIES = ("absorbance_525", "absorption_ratio")
+ELECTRICAL_QUANTITIES = ("sheet_resistance",)
 
 #: Hypervolume reference: 1 S/cm and the cost of the most expensive blend the space allows.
 REFERENCE_CONDUCTIVITY_S_CM = 1.0
@@ -66,7 +72,11 @@ class P3HTCNTScenario(Scenario):
         seed: int = 0,
         thickness_fraction: float = 1.0,
         stations: StationFactory | None = None,
+        conductivity_model: str = "graph",
     ) -> None:
+        if conductivity_model not in ("graph", "gp"):
+            raise ConfigError(f"conductivity_model: unknown {conductivity_model!r}; choose graph or gp")
+        self.conductivity_model = conductivity_model
         self.world = world if world is not None else P3HTCNTWorld.default()
         self.space = p3ht_cnt_space()
         self.dispense = DispenseLimits(components=COMPONENTS)
@@ -76,18 +86,37 @@ class P3HTCNTScenario(Scenario):
             self._stations = stations(self.world, seed, thickness_fraction)
             self.maker = self._stations.maker
             self.steps = (
-                MeasurementStep("optical", self._stations.optical.measure),
-                MeasurementStep("electrical", self._stations.electrical.measure),
+                MeasurementStep("optical", self._stations.optical.measure, OPTICAL_QUANTITIES),
+                MeasurementStep("electrical", self._stations.electrical.measure, ELECTRICAL_QUANTITIES),
             )
             return
         self.bench = SimulatedBench(self.world, seed)
         self.maker = SimulatedDropCaster(self.bench)
         optical = SimulatedOpticalStation(self.bench)
         electrical = SimulatedConductivityStation(self.bench, thickness_fraction)
-        self.steps = (MeasurementStep("optical", optical.measure), MeasurementStep("electrical", electrical.measure))
+        self.steps = (
+            MeasurementStep("optical", optical.measure, OPTICAL_QUANTITIES),
+            MeasurementStep("electrical", electrical.measure, ELECTRICAL_QUANTITIES),
+        )
 
     def diagnostics(self) -> dict:
         return self._stations.diagnostics() if self._stations is not None else {}
+
+    def objective_models(self, history: pd.DataFrame) -> dict[str, ObjectiveModel]:
+        """Conductivity through the graph recipe -> (ln Rs, ln t) -> ln sigma, fitted on every measured film.
+
+        Sheet resistance is measured on every film, thickness on a share of them: the graph fills in the
+        conductivity of the films that were not profiled. Falls back to a GP on measured conductivity
+        (returns no model) with `conductivity_model="gp"` or while fewer than 3 films have a thickness.
+        """
+        if self.conductivity_model != "graph" or "thickness" not in history:
+            return {}
+        measured = history[history["status"] == "measured"]
+        if measured["thickness"].notna().sum() < 3:
+            return {}
+        from lab.campaign.graph_belief import fit_graph_belief
+
+        return {"conductivity": fit_graph_belief(measured)}
 
     def close(self) -> None:
         if self._stations is not None:

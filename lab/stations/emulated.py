@@ -136,11 +136,14 @@ def emulated_stations(setup: HardwareSetup) -> Callable[[P3HTCNTWorld, int, floa
 
 
 def serve_emulators(setup: HardwareSetup, out: Path, stop: threading.Event, *, world: P3HTCNTWorld | None = None,
-                    seed: int = 0, on_ready: Callable[[EmulatedBench], None] | None = None) -> Path:
+                    seed: int = 0, on_ready: Callable[[EmulatedBench], None] | None = None,
+                    dispense_log: Path | None = None) -> Path:
     """Serve the emulators of `setup` on loopback ports until `stop` is set (the engine of `lab emulate`).
 
     The emulated films follow the P3HT/CNT world. Writes `out`: the bench file with the emulators'
     `socket://` URLs, for drivers, `lab stations check` or `lab campaign run` on a real-hardware path.
+    With `dispense_log`, every pump run and droplet is appended there (JSON lines; see
+    `drivers.emulators.bench`), a record that survives any client of the emulators.
 
     Returns:
         `out`.
@@ -148,7 +151,7 @@ def serve_emulators(setup: HardwareSetup, out: Path, stop: threading.Event, *, w
     world = world if world is not None else P3HTCNTWorld.default()
     backend = P3HTCNTBackend(world, setup.stations.stocks, seed=seed,
                              probe_correction=setup.hardware.probe.correction_factor)
-    with EmulatedBench(setup.hardware, backend=backend, faults=setup.faults) as bench:
+    with EmulatedBench(setup.hardware, backend=backend, faults=setup.faults, dispense_log=dispense_log) as bench:
         resolved = setup.model_copy(update={"hardware": bench.config, "faults": FaultConfig()})
         dump_hardware_setup(resolved, out)
         if on_ready is not None:

@@ -121,6 +121,62 @@ class HardwareDropCaster:
             results.append(CastResult(film=key, station=self.name, volumes_ul=got))
         return results
 
+    # -- resuming after a crash (see `lab.campaign.cycle.ResumableMaker`) ----------------------------
+    def prepare_cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> dict:
+        """Zero every pump's infused counter (no liquid moves), so a crash during the cast can be read back.
+
+        Returns:
+            The journal the runner stores before casting: `{"counters_cleared": True}`.
+        """
+        for pump in self._instruments.mixer.pumps.values():
+            attempt(pump.clear_dispensed, self._settings.attempts)
+        return {"counters_cleared": True}
+
+    def resolve_interrupted(self, recipe: Mapping[str, float], films: Sequence[FilmKey],
+                            journal: Mapping) -> list[CastResult]:
+        """Say what became of a cast the runner lost, by asking the pumps; never dispense blindly.
+
+        Every pump is stopped, then its `DIS` counter (zeroed by `prepare_cast`) is read back. Nothing
+        infused -> nothing happened: the recipe is cast now. Anything infused (or a counter that cannot be
+        read) -> the mix and its droplets are unknown: the films fail "interrupted while casting: needs
+        inspection", their wafer slots stay taken. Either way the vial is purged before the next mix (what it
+        holds after a restart is unknown: a lost mix may have left liquid in it).
+        """
+        self._purge_pending = True
+        infused: dict[str, float] = {}
+        unreadable = ""
+        try:
+            for stock, pump in self._instruments.mixer.pumps.items():
+                attempt(pump.stop, self._settings.attempts)
+                infused[stock] = attempt(pump.dispensed, self._settings.attempts)[0]
+        except DriverError as exc:
+            unreadable = describe(exc)
+        moved = {k: v for k, v in infused.items() if v > 0}
+        if journal.get("counters_cleared") and not unreadable and not moved:
+            log.info("interrupted cast of %s: the pumps infused nothing; casting now", films[0].sample_id if films else "")
+            return self.cast(recipe, films)
+        for key in films:
+            if key not in self._wafer_map:
+                self._wafer_map.assign(key)
+        self._purge_pending = True
+        if unreadable:
+            why = f"pump counters unreadable ({unreadable})"
+        elif not journal.get("counters_cleared"):
+            why = "no pump counters were recorded before the cast"
+        else:
+            why = "pumps infused " + ", ".join(f"{k} {v:.4g} uL" for k, v in moved.items())
+        return self._fail(films, f"interrupted while casting: needs inspection ({why}); not re-dispensed", "interrupted")
+
+    def restore(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> None:
+        """Give films cast before a restart their wafer slots again (same casting order, same slots).
+
+        The vial is purged before the next mix: after a restart nobody knows what it holds.
+        """
+        self._purge_pending = True
+        for key in films:
+            if key not in self._wafer_map:
+                self._wafer_map.assign(key)
+
 
 class HardwareOpticalStation:
     """Absorbance at 525 nm and the A602/A525 ratio from dark, reference (blank spot) and sample scans.

@@ -86,3 +86,18 @@ class HardwareLab:
     def station_set(self) -> StationSet:
         """The stations as a scenario uses them."""
         return StationSet(self.maker, self.optical, self.electrical, self.diagnostics, self.close)
+
+
+def hardware_stations(setup: HardwareSetup) -> Callable[[object, int, float], StationSet]:
+    """A stations factory for `P3HTCNTScenario`: the hardware stations on the bench file's instruments.
+
+    The world is not used (the instruments measure real films); `seed` seeds which films are profiled.
+    """
+
+    def build(_world: object, seed: int, thickness_fraction: float) -> StationSet:
+        from lab.worlds.p3ht_cnt import COMPONENTS
+
+        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+        return HardwareLab.open(setup, COMPONENTS, thickness_fraction, rng).station_set()
+
+    return build

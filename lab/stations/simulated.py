@@ -60,18 +60,44 @@ class SimulatedDropCaster:
         self._mix_volume_ul = mix_volume_ul
         self._min_volume_ul = min_volume_ul
 
-    def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
-        """Mix `recipe` once (volumes snapped to what the pumps can dispense) and cast one droplet per key."""
+    def _snap(self, recipe: Mapping[str, float]) -> tuple[np.ndarray, dict[str, float]]:
         fractions = np.array([[float(recipe[c]) for c in COMPONENTS]])
         snap = snap_to_dispensable(fractions, mix_volume_ul=self._mix_volume_ul, min_volume_ul=self._min_volume_ul)
-        volumes = dict(zip(COMPONENTS, snap.volumes_ul[0].tolist()))
+        return snap.fractions[0], dict(zip(COMPONENTS, snap.volumes_ul[0].tolist()))
+
+    def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
+        """Mix `recipe` once (volumes snapped to what the pumps can dispense) and cast one droplet per key."""
+        fractions, volumes = self._snap(recipe)
         results = []
         for key in films:
             if key in self._bench.films:
                 raise RuntimeError(f"film {key.sample_id} was already cast")
-            failure = self._bench.realise(key, snap.fractions[0])
+            failure = self._bench.realise(key, fractions)
             results.append(CastResult(film=key, station=self.name, volumes_ul=volumes, failure=failure))
         return results
+
+    # -- resuming after a crash (see `lab.campaign.cycle.ResumableMaker`) ----------------------------
+    def prepare_cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> dict:
+        """Nothing to record before casting: a simulated cast leaves nothing behind a crash."""
+        return {}
+
+    def resolve_interrupted(self, recipe: Mapping[str, float], films: Sequence[FilmKey], journal: Mapping) -> list[CastResult]:
+        """Re-create a cast the runner lost: nothing physical survived the process, and every draw is keyed."""
+        fractions, volumes = self._snap(recipe)
+        results = []
+        for key in films:
+            failure = None if key in self._bench.films else self._bench.realise(key, fractions)
+            results.append(CastResult(film=key, station=self.name, volumes_ul=volumes, failure=failure))
+        return results
+
+    def restore(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> None:
+        """Put films cast before a restart back on the bench (the same films: their randomness is keyed)."""
+        if not films:
+            return
+        fractions, _ = self._snap(recipe)
+        for key in films:
+            if key not in self._bench.films:
+                self._bench.restore(key, fractions)
 
 
 class SimulatedOpticalStation:

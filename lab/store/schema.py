@@ -38,6 +38,9 @@ class Campaign(Base):
     config: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="running")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    #: what the store needs to check the campaign: `route` (measuring states in order) and `quantities`
+    #: (state -> quantities a film must have once it reached that state)
+    route: Mapped[dict] = mapped_column(JSON, default=dict)
 
     days: Mapped[list["Day"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
@@ -52,16 +55,26 @@ class Day(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     index: Mapped[int] = mapped_column(Integer)
     strategy: Mapped[str] = mapped_column(String(50))
+    #: `running` -> `done`, or `partial` when a station was quarantined and the batch ended early
     status: Mapped[str] = mapped_column(String(20), default="running")
+    #: stations (route states, `cast` for the maker) quarantined this day, with the reason
+    quarantined: Mapped[dict] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: seconds the runner(s) spent on this day (proposal included), summed over restarts
+    busy_s: Mapped[float] = mapped_column(Float, default=0.0)
 
     campaign: Mapped[Campaign] = relationship(back_populates="days")
     recipes: Mapped[list["Recipe"]] = relationship(back_populates="day", cascade="all, delete-orphan")
 
 
 class Recipe(Base):
-    """One composition proposed on a day; its parameters are rows of `recipe_parameters`."""
+    """One composition proposed on a day; its parameters are rows of `recipe_parameters`.
+
+    States: `planned` -> `mixing` (written before the maker touches liquid, with the maker's `journal`)
+    -> `cast` (the maker reported each film); `interrupted` when a cast whose outcome was unknown after a
+    crash left its films for inspection; `skipped` when a quarantined station meant it was never mixed.
+    """
 
     __tablename__ = "recipes"
     __table_args__ = (UniqueConstraint("day_id", "slot"),)
@@ -70,6 +83,9 @@ class Recipe(Base):
     day_id: Mapped[int] = mapped_column(ForeignKey("days.id"))
     slot: Mapped[int] = mapped_column(Integer)
     snapped: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    #: what the maker recorded before its physical action, to resolve an interrupted cast
+    journal: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     day: Mapped[Day] = relationship(back_populates="recipes")
@@ -129,3 +145,18 @@ class Measurement(Base):
     station: Mapped[str] = mapped_column(String(100))
     is_truth: Mapped[bool] = mapped_column(Boolean, default=False)
     measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CampaignLock(Base):
+    """The runner driving a campaign: one row per locked campaign, refreshed by the runner's heartbeat."""
+
+    __tablename__ = "campaign_locks"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    #: Unix times [s] (wall clock), comparable across processes and hosts
+    acquired_s: Mapped[float] = mapped_column(Float)
+    heartbeat_s: Mapped[float] = mapped_column(Float)
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)

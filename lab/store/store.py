@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 from sqlalchemy import create_engine, event, select
@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lab.errors import StoreError
 from lab.stations.base import CastResult, FilmKey, Reading
+from lab.store.cycle_writes import CycleWritesMixin
+from lab.store.locks import LockMixin
+from lab.store.progress import ProgressMixin
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
 
 #: The station name under which simulator ground truth is stored.
@@ -27,6 +30,17 @@ TRUTH_STATION = "world"
 
 #: Every state a film can be in; the measuring states between `cast` and `measured` are the stations'.
 FILM_STATES = ("planned", "cast", "optical", "electrical", "tested", "measured", "failed")
+
+#: Every state of a recipe (see `lab.store.schema.Recipe`).
+RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
+
+#: Every state of a day and of a campaign.
+DAY_STATES = ("running", "done", "partial")
+CAMPAIGN_STATES = ("running", "stopped", "done", "failed")
+
+#: Called inside every write transaction just before it commits, with the write's name (a test hook:
+#: `LAB_KILL_AT=commit:<name>:<n>` kills the runner with the transaction half done).
+CommitHook = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -43,12 +57,19 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-class Store:
-    """Campaigns, days, recipes, films and measurements in one SQL database."""
+class Store(CycleWritesMixin, LockMixin, ProgressMixin):
+    """Campaigns, days, recipes, films and measurements in one SQL database.
 
-    def __init__(self, url: str) -> None:
+    Args:
+        url: SQLAlchemy URL (`sqlite_url(path)` for a file).
+        before_commit: Called with the write's name inside each write transaction, before it commits.
+    """
+
+    def __init__(self, url: str, before_commit: CommitHook | None = None) -> None:
+        self._before_commit = before_commit
         try:
-            self._engine: Engine = create_engine(url, future=True)
+            connect_args = {"timeout": 30.0} if url.startswith("sqlite") else {}
+            self._engine: Engine = create_engine(url, future=True, connect_args=connect_args)
         except (ArgumentError, SQLAlchemyError, ValueError, ImportError) as exc:
             raise StoreError(f"store {url!r} cannot be opened: {exc}") from None
         if self._engine.dialect.name == "sqlite":
@@ -70,23 +91,28 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _transaction(self) -> "_Transaction":
-        return _Transaction(self._sessions)
+    def _transaction(self, name: str = "write") -> "_Transaction":
+        return _Transaction(self._sessions, name, self._before_commit)
 
     # ------------------------------------------------------------------ writes
-    def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping) -> int:
-        """Register a new campaign and return its id."""
-        with self._transaction() as s:
+    def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping, route: Mapping | None = None) -> int:
+        """Register a new campaign and return its id.
+
+        Args:
+            route: `{"states": [measuring states in order], "quantities": {state: [quantities]}}`, what a
+                film must carry once it reached each state (checked by `lab.store.integrity`).
+        """
+        with self._transaction("create_campaign") as s:
             if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
                 raise StoreError(f"campaign {name!r} already exists in the store")
-            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config))
+            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}))
             s.add(c)
             s.flush()
             return c.id
 
     def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord]) -> tuple[int, list[int]]:
         """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids."""
-        with self._transaction() as s:
+        with self._transaction("start_day") as s:
             day = Day(campaign_id=campaign_id, index=index, strategy=strategy)
             s.add(day)
             s.flush()
@@ -102,10 +128,18 @@ class Store:
                 ids.append(r.id)
             return day.id, ids
 
-    def plan_films(self, campaign_id: int, films: Sequence[tuple[FilmKey, int]]) -> None:
-        """Register films (key, recipe id) as `planned`, before anything is dispensed."""
-        with self._transaction() as s:
+    def plan_films(self, campaign_id: int, films: Sequence[tuple[FilmKey, int]], *, skip_existing: bool = False) -> None:
+        """Register films (key, recipe id) as `planned`, before anything is dispensed.
+
+        With `skip_existing`, films already planned are left as they are (a resumed plan is idempotent).
+        """
+        with self._transaction("plan_films") as s:
+            existing = set()
+            if skip_existing:
+                existing = set(s.scalars(select(Film.sample_id).where(Film.campaign_id == campaign_id)))
             for key, recipe_id in films:
+                if key.sample_id in existing:
+                    continue
                 s.add(
                     Film(
                         campaign_id=campaign_id,
@@ -125,11 +159,26 @@ class Store:
         results: Sequence[CastResult],
         truth: Mapping[str, float] | None = None,
         truth_units: Mapping[str, str] | None = None,
+        *,
+        recipe_id: int | None = None,
+        recipe_status: str = "cast",
     ) -> None:
-        """Mark planned films `cast` (or `failed` with the reason), with the world's truth of cast films."""
+        """Mark planned films `cast` (or `failed` with the reason), with the world's truth of cast films.
+
+        With `recipe_id`, the recipe moves to `recipe_status` (`cast`, or `interrupted` when an interrupted
+        cast was resolved by failing its films) in the same transaction.
+        """
         truth = dict(truth or {})
         _check_finite(truth, "truth")
-        with self._transaction() as s:
+        if recipe_status not in RECIPE_STATES:
+            raise StoreError(f"recipe state {recipe_status!r} is not one of {RECIPE_STATES}")
+        with self._transaction("record_cast") as s:
+            if recipe_id is not None:
+                recipe = s.get(Recipe, recipe_id)
+                if recipe is None or recipe.status not in ("planned", "mixing"):
+                    raise StoreError(f"recipe {recipe_id} is {getattr(recipe, 'status', 'missing')}, "
+                                     "expected planned or mixing")
+                recipe.status = recipe_status
             for r in results:
                 film = self._film(s, campaign_id, r.film, expect=("planned",))
                 film.status = "cast" if r.ok else "failed"
@@ -150,7 +199,7 @@ class Store:
         if state not in FILM_STATES:
             raise StoreError(f"film state {state!r} is not one of {FILM_STATES}")
         _check_finite(reading.values, f"film {reading.film.sample_id} station {reading.station}")
-        with self._transaction() as s:
+        with self._transaction("record_reading") as s:
             film = self._film(s, campaign_id, reading.film)
             if film.status in ("planned", "failed", "measured"):
                 raise StoreError(f"film {reading.film.sample_id} is {film.status}; it cannot take a reading")
@@ -186,18 +235,23 @@ class Store:
             raise StoreError(f"film {key.sample_id} is {film.status}, expected {' or '.join(expect)}")
         return film
 
-    def finish_day(self, day_id: int) -> None:
-        """Mark a day done."""
-        with self._transaction() as s:
+    def finish_day(self, day_id: int, status: str = "done", busy_s: float = 0.0) -> None:
+        """Mark a day `done` (or `partial`), adding `busy_s` seconds of runner time."""
+        if status not in DAY_STATES:
+            raise StoreError(f"day state {status!r} is not one of {DAY_STATES}")
+        with self._transaction("finish_day") as s:
             day = s.get(Day, day_id)
             if day is None:
                 raise StoreError(f"day {day_id} is not in the store")
-            day.status = "done"
+            day.status = status
+            day.busy_s = (day.busy_s or 0.0) + busy_s
             day.finished_at = datetime.now(timezone.utc)
 
     def finish_campaign(self, campaign_id: int, status: str = "done") -> None:
-        """Mark a campaign finished."""
-        with self._transaction() as s:
+        """Mark a campaign finished (or `stopped`, `failed`; `running` again when resumed)."""
+        if status not in CAMPAIGN_STATES:
+            raise StoreError(f"campaign state {status!r} is not one of {CAMPAIGN_STATES}")
+        with self._transaction("finish_campaign") as s:
             c = s.get(Campaign, campaign_id)
             if c is None:
                 raise StoreError(f"campaign {campaign_id} is not in the store")
@@ -256,8 +310,10 @@ class Store:
 class _Transaction:
     """Context manager: a session whose work commits on success and rolls back on any error."""
 
-    def __init__(self, factory: sessionmaker) -> None:
+    def __init__(self, factory: sessionmaker, name: str = "write", before_commit: CommitHook | None = None) -> None:
         self._factory = factory
+        self._name = name
+        self._before_commit = before_commit
 
     def __enter__(self) -> Session:
         self._session = self._factory()
@@ -268,6 +324,9 @@ class _Transaction:
         try:
             if exc_type is None:
                 try:
+                    if self._before_commit is not None:
+                        self._session.flush()  # the rows are written (uncommitted) when the hook runs
+                        self._before_commit(self._name)
                     self._session.commit()
                 except SQLAlchemyError as err:
                     self._session.rollback()

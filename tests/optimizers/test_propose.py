@@ -12,7 +12,9 @@ from optimizers.search_space import SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
 
 #: Small pools and few draws keep each proposal well under a second.
-FAST = ProposalSettings(pool_size=600, local_pool_size=600, refine_size=400, n_samples=16, local_centers=10)
+FAST = ProposalSettings(
+    pool_size=600, local_pool_size=600, refine_size=400, refine_rounds=1, n_samples=16, local_centers=10, fit_maxiter=25
+)
 
 MIXTURE = SearchSpace.from_dict(
     {
@@ -70,7 +72,7 @@ def test_proposals_are_feasible(space, strategy):
 
 def test_reference_strategy_is_feasible_on_a_mixture():
     out = propose(MIXTURE, _observed(MIXTURE, 10), 2, seed=0, strategy="reference",
-                  settings=ProposalSettings(reference_restarts=1, reference_raw_samples=16, reference_mc_samples=8))
+                  settings=ProposalSettings(reference_restarts=1, reference_raw_samples=16, reference_mc_samples=8, fit_maxiter=25))
     X = out.to_numpy()
     assert MIXTURE.is_feasible(X).all()
     np.testing.assert_allclose(X.sum(axis=1), 1.0, rtol=1e-6)

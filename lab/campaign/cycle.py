@@ -1,0 +1,270 @@
+"""One daily cycle as persisted steps, resumable from whatever state a crash left in the store.
+
+    propose -> start_day (recipes) -> plan_films -> per recipe: begin_mixing -> maker.cast -> record_cast
+    -> per film, per measuring station: measure -> record_reading -> finish_day
+
+Every arrow is one store transaction, written before and after each physical action, so a restarted
+runner knows exactly what happened. Resuming a day re-reads it from the store and carries on:
+
+- a day without recipes is proposed again (a pure function of the history and the seed);
+- recipes without films get them planned (idempotent);
+- a recipe left `mixing` had a cast whose outcome is unknown: the maker resolves it by asking its
+  instruments (`ResumableMaker.resolve_interrupted`) and never dispenses blindly;
+- recipes already cast are `restore`d on the maker (the simulated bench re-creates their films; hardware
+  gives them their wafer slots again), then their films carry on from their state;
+- measurements are safe to repeat: one lost between reading and writing is taken again.
+
+Failures: a measuring step that raises is retried `config.retries` times; a station that fails
+`config.quarantine_after` times in a row is quarantined for the rest of the day (its waiting films fail
+"station quarantined", the day ends `partial`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from drivers.errors import DriverError
+from lab.campaign.config import CampaignConfig
+from lab.campaign.events import Checkpoints
+from lab.errors import LabError
+from lab.scenarios import MeasurementStep, Scenario
+from lab.stations.base import DROPLET_LETTERS, CastResult, FilmKey, Reading
+from lab.store import RecipeRecord, Store
+from lab.store.progress import FilmState, RecipeState
+
+log = logging.getLogger(__name__)
+
+#: Called after each recipe is made: (day, recipes done that day, recipes that day).
+ProgressCallback = Callable[[int, int, int], None]
+
+#: Proposes a day's recipes: (day) -> (`n x d` recipes, strategy name).
+Proposer = Callable[[int], "tuple[np.ndarray, str]"]
+
+#: The failure of films whose cast was interrupted and could not be resolved by the instruments.
+INTERRUPTED = "interrupted while casting: needs inspection"
+
+#: Errors of a measuring station that a retry may cure (measurements are safe to repeat).
+RETRIED_ERRORS = (LabError, DriverError, OSError)
+
+
+class CampaignStopped(Exception):
+    """A stop was asked for (SIGTERM, SIGINT, `lab campaign stop`): the runner stopped between two steps."""
+
+
+@runtime_checkable
+class ResumableMaker(Protocol):
+    """A maker that can be resumed after a crash (the simulated and hardware drop casters are)."""
+
+    def prepare_cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> dict:
+        """Prepare a cast without touching liquid; return what to store so a lost cast can be resolved."""
+        ...
+
+    def resolve_interrupted(self, recipe: Mapping[str, float], films: Sequence[FilmKey],
+                            journal: Mapping) -> list[CastResult]:
+        """Say what became of a cast whose outcome was lost (ask the instruments; never dispense blindly)."""
+        ...
+
+    def restore(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> None:
+        """Take back films cast before a restart."""
+        ...
+
+
+@dataclass
+class RunControl:
+    """What steers a runner from outside: the structured log and checkpoints, and a stop request."""
+
+    checkpoints: Checkpoints = field(default_factory=Checkpoints)
+    stop: threading.Event = field(default_factory=threading.Event)
+    heartbeat_s: float = 5.0
+    stale_after_s: float = 60.0
+
+    def check_stop(self) -> None:
+        """Raise `CampaignStopped` if a stop was asked for (called between steps)."""
+        if self.stop.is_set():
+            raise CampaignStopped("stop requested")
+
+
+def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tuple[int, list[FilmKey]]]:
+    """Film keys of each recipe of a day: `recipes_per_wafer` recipes a wafer, one droplet letter a film."""
+    plan = []
+    for slot, rid in enumerate(recipe_ids):
+        wafer, sample = divmod(slot, config.recipes_per_wafer)
+        n = config.droplets_for(slot)
+        plan.append((rid, [FilmKey(day, wafer + 1, sample + 1, DROPLET_LETTERS[i]) for i in range(n)]))
+    return plan
+
+
+class DayCycle:
+    """Runs (or resumes) the days of one campaign against one scenario, step by persisted step."""
+
+    def __init__(self, config: CampaignConfig, scenario: Scenario, store: Store, campaign_id: int,
+                 control: RunControl, on_progress: ProgressCallback | None = None) -> None:
+        self.config = config
+        self.scenario = scenario
+        self.store = store
+        self.cid = campaign_id
+        self.control = control
+        self.cp = control.checkpoints
+        self.on_progress = on_progress
+        self.route = [step.state for step in scenario.steps]
+        self._streak: dict[str, tuple[int, str]] = {}
+        self._day = 0
+        self.quarantined: dict[str, str] = {}
+
+    def note_restart(self) -> None:
+        """Tell the maker this runner carries on an earlier one's campaign (e.g. the vial must be purged)."""
+        if isinstance(self.scenario.maker, ResumableMaker):
+            self.scenario.maker.restore({}, [])
+
+    # ------------------------------------------------------------------ a day
+    def run_day(self, day: int, propose: Proposer) -> str:
+        """Run or resume day `day`; return its final status (`done` or `partial`)."""
+        t0 = time.perf_counter()
+        self.control.check_stop()
+        self._day, self._streak = day, {}
+        info = next((d for d in self.store.days(self.cid) if d.index == day), None)
+        if info is None:
+            with self.cp.step("propose", day=day):
+                X, strategy = propose(day)
+                day_id, _ = self.store.start_day(self.cid, day, strategy, self._records(X))
+            self.quarantined = {}
+        else:
+            day_id, self.quarantined = info.id, dict(info.quarantined)
+        recipes = self.store.day_recipes(self.cid, day)
+        if any(not r.films for r in recipes):
+            with self.cp.step("plan", day=day):
+                plan = plan_day(self.config, day, [r.id for r in recipes])
+                self.store.plan_films(self.cid, [(k, rid) for rid, keys in plan for k in keys], skip_existing=True)
+        n = len(recipes)
+        for slot in range(n):
+            self.control.check_stop()
+            recipe = self.store.day_recipes(self.cid, day)[slot]
+            self._make(day, recipe)
+            self._measure_recipe(day, recipe.id)
+            if self.on_progress:
+                self.on_progress(day, slot + 1, n)
+        status = "partial" if self.quarantined else "done"
+        with self.cp.step("finish_day", day=day):
+            self.store.finish_day(day_id, status, busy_s=time.perf_counter() - t0)
+        return status
+
+    def _records(self, X: np.ndarray) -> list[RecipeRecord]:
+        space = self.scenario.space
+        units = {p.name: p.unit for p in space.parameters}
+        records = [RecipeRecord(values=dict(zip(space.names, row.tolist())), units=units) for row in X]
+        for rec in records:
+            space.check_recipe(dict(rec.values))
+        return records
+
+    # ------------------------------------------------------------------ making
+    def _make(self, day: int, recipe: RecipeState) -> None:
+        """Cast a planned recipe, resolve an interrupted one, or restore one already cast."""
+        maker = self.scenario.maker
+        keys = [f.key for f in recipe.films]
+        ids = {"day": day, "recipe_id": recipe.id}
+        if recipe.status in ("cast", "interrupted"):
+            if isinstance(maker, ResumableMaker):  # cast before a restart: films back on the bench, slots taken
+                maker.restore(recipe.values, keys)
+            return
+        if recipe.status == "mixing":
+            with self.cp.step("resolve_cast", **ids):
+                results = self._resolve(recipe, keys)
+                self._record_cast(recipe, results)
+            return
+        if recipe.status != "planned" or not any(f.status == "planned" for f in recipe.films):
+            return
+        if self.quarantined:  # a quarantine failed these films; the store skipped the recipe
+            return
+        journal = maker.prepare_cast(recipe.values, keys) if isinstance(maker, ResumableMaker) else {}
+        self.store.begin_mixing(recipe.id, journal)
+        with self.cp.step("mix", **ids):
+            try:
+                results = maker.cast(recipe.values, keys)
+            except RETRIED_ERRORS as exc:  # the outcome is unknown: ask, never repeat
+                log.warning("cast of recipe %d raised %s; resolving", recipe.id, exc)
+                self.cp.events.write("cast_error", error=f"{type(exc).__name__}: {exc}", **ids)
+                results = self._resolve(recipe, keys, journal)
+            self.cp.passed("mix.cast", **ids)
+            self._record_cast(recipe, results)
+        ok = any(r.ok for r in results)
+        self._count("cast", ok, next((r.failure for r in results if not r.ok), "") or "")
+
+    def _resolve(self, recipe: RecipeState, keys: list[FilmKey], journal: Mapping | None = None) -> list[CastResult]:
+        maker = self.scenario.maker
+        journal = recipe.journal if journal is None else journal
+        if isinstance(maker, ResumableMaker):
+            return maker.resolve_interrupted(recipe.values, keys, journal)
+        return [CastResult(film=k, station=maker.name, failure=INTERRUPTED) for k in keys]
+
+    def _record_cast(self, recipe: RecipeState, results: list[CastResult]) -> None:
+        interrupted = bool(results) and all((r.failure or "").startswith("interrupted while casting") for r in results)
+        self.store.record_cast(self.cid, results, truth=self.scenario.truth(recipe.values),
+                               truth_units=self.scenario.units, recipe_id=recipe.id,
+                               recipe_status="interrupted" if interrupted else "cast")
+
+    # ------------------------------------------------------------------ measuring
+    def _measure_recipe(self, day: int, recipe_id: int) -> None:
+        """Take each film of a recipe through the measuring stations it has not visited yet."""
+        recipe = next(r for r in self.store.day_recipes(self.cid, day) if r.id == recipe_id)
+        for film in recipe.films:
+            self._measure_film(day, recipe_id, film)
+
+    def _measure_film(self, day: int, recipe_id: int, film: FilmState) -> None:
+        steps = self.scenario.steps
+        if film.status == "cast":
+            first = 0
+        elif film.status in self.route[:-1]:
+            first = self.route.index(film.status) + 1
+        else:
+            return  # planned (a skipped recipe), measured or failed
+        for i in range(first, len(steps)):
+            step = steps[i]
+            if step.state in self.quarantined:
+                return  # the quarantine failed this film
+            self.control.check_stop()
+            ids = {"day": day, "recipe_id": recipe_id, "film": film.key.sample_id, "state": step.state}
+            with self.cp.step("measure", **ids):
+                reading = self._read(step, film.key)
+                self.cp.passed("measure.read", **ids)
+                final = i == len(steps) - 1
+                self.store.record_reading(self.cid, reading, "measured" if final else step.state)
+            self._count(step.state, reading.ok, reading.failure or "")
+            if not reading.ok:
+                return
+
+    def _read(self, step: MeasurementStep, key: FilmKey) -> Reading:
+        """One reading, the step retried when it raised (a measurement is safe to repeat)."""
+        attempts = self.config.retries + 1
+        for n in range(1, attempts + 1):
+            try:
+                return step.measure(key)
+            except RETRIED_ERRORS as exc:
+                self.cp.events.write("retry", film=key.sample_id, state=step.state, attempt=n,
+                                     error=f"{type(exc).__name__}: {exc}")
+                last = exc
+        return Reading(film=key, station=f"{step.state} station",
+                       failure=f"failed after {attempts} attempt(s): {type(last).__name__}: {last}")
+
+    # ------------------------------------------------------------------ quarantine
+    def _count(self, station: str, ok: bool, failure: str) -> None:
+        """Count consecutive failures of a station; quarantine it at `config.quarantine_after`."""
+        if ok:
+            self._streak.pop(station, None)
+            return
+        n = self._streak.get(station, (0, ""))[0] + 1
+        self._streak[station] = (n, failure)
+        if n < self.config.quarantine_after or station in self.quarantined:
+            return
+        reason = f"station quarantined: {station} failed {n} times in a row (last: {failure})"
+        waiting = ["planned"] if station == "cast" else ["planned", "cast", *self.route[: self.route.index(station)]]
+        day = self._day
+        failed = self.store.quarantine(self.cid, day, station, waiting, reason)
+        self.quarantined[station] = reason
+        log.warning("%s; %d film(s) of day %d failed", reason, failed, day)
+        self.cp.events.write("quarantine", day=day, station=station, films_failed=failed, reason=reason)

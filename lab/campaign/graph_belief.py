@@ -1,0 +1,231 @@
+"""The campaign's belief about conductivity: a GP graph fitted on the film history, sampled pathwise over pools.
+
+Conductivity needs thickness, which the profilometer measures on ~15 % of films, while sheet resistance is
+measured on every film. A GP on conductivity alone would learn from the profiled films only; the graph instead
+learns ln sheet resistance from every film and ln thickness from the profiled ones, and gets ln conductivity
+from the exact law
+
+    ln_conductivity = ln(1e7) - ln_sheet_resistance - ln_thickness        (sigma [S/cm], Rs [Ohm/sq], t [nm])
+
+(structure "physics", the default). Structure "best" lets the data choose: `run_hypothesis_test` over the
+candidate intermediates, and the graph that best predicts held-out recipes from the recipe alone
+(`best_graph("r2_from_inputs")`, what an optimizer needs) is fitted on the whole history.
+
+The optimizer gets `sample_conductivity(pool, n, seed)`: `n` joint posterior sample paths of ln conductivity
+over a pool of recipes (botorch Matheron paths composed through the graph, `GPGraph.sample_paths`), cheap for
+pools of ~10^4 candidates. This module knows nothing of the optimizer's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from lab.errors import ConfigError
+from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from models.gp_graph import GPGraph
+from models.graph_enumeration import INPUTS, ParentMap
+from models.graph_selection import SelectionSettings
+from models.hypothesis_test import run_hypothesis_test
+from models.physics_node import LN_CONDUCTIVITY_INTERCEPT, LinearPhysicsNode
+
+LN_SHEET_RESISTANCE = "ln_sheet_resistance"
+LN_THICKNESS = "ln_thickness"
+LN_CONDUCTIVITY = "ln_conductivity"
+
+#: The default graph: recipe -> ln Rs, recipe -> ln t, and the conductivity law.
+PHYSICS_PARENTS: ParentMap = {
+    LN_SHEET_RESISTANCE: (INPUTS,),
+    LN_THICKNESS: (INPUTS,),
+    LN_CONDUCTIVITY: (LN_SHEET_RESISTANCE, LN_THICKNESS),
+}
+CONDUCTIVITY_LAW = {
+    LN_CONDUCTIVITY: LinearPhysicsNode({LN_SHEET_RESISTANCE: -1.0, LN_THICKNESS: -1.0}, LN_CONDUCTIVITY_INTERCEPT)
+}
+
+
+class GraphBeliefSettings(BaseModel):
+    """How the conductivity belief is built from the history."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    structure: Literal["physics", "best"] = Field(
+        "physics", description="physics: recipe -> ln Rs, ln t -> law; best: graph chosen by the hypothesis test"
+    )
+    input_columns: tuple[str, ...] = Field(COMPONENTS, min_length=1, description="recipe columns (pool column order)")
+    group_column: str = Field("recipe_id", description="replicates of one recipe share this value")
+    candidate_intermediates: tuple[str, ...] = Field(
+        ("absorbance_525", "absorption_ratio", LN_SHEET_RESISTANCE, LN_THICKNESS),
+        description="intermediates the 'best' structure may route through",
+    )
+    selection: SelectionSettings = Field(
+        SelectionSettings(max_path_length=3, n_folds=3, n_resamples=5, n_mc_samples=16),
+        description="graph scoring of the 'best' structure",
+    )
+    max_train_rows: int = Field(300, ge=10, le=5000, description="training-row cap per GP node")
+    max_fit_rows: int = Field(100, ge=10, le=5000, description="row cap for hyperparameter optimization")
+    num_features: int = Field(1024, ge=16, le=16384, description="random Fourier features per prior sample path")
+    seed: int = Field(0, ge=0)
+
+
+@dataclass(frozen=True)
+class GraphBelief:
+    """A fitted conductivity graph over recipes.
+
+    Attributes:
+        graph: The fitted `GPGraph` (target `ln_conductivity`).
+        settings: The settings used.
+        n_films: History rows used (films with a recipe).
+    """
+
+    graph: GPGraph
+    settings: GraphBeliefSettings
+    n_films: int
+
+    @property
+    def parents(self) -> ParentMap:
+        """The graph's structure."""
+        return dict(self.graph.parents)
+
+    def sample_conductivity(self, pool: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+        """Joint posterior draws of ln conductivity [ln S/cm] over a pool of recipes.
+
+        Args:
+            pool: Candidate recipes, `N x d` (`settings.input_columns` order, recipe units, e.g. % for P3HT/CNT).
+            n: Number of sample paths.
+            seed: Seeds the paths: equal seeds give equal values; each path is a smooth deterministic function of
+                the recipe, so a pool may be evaluated in parts.
+
+        Returns:
+            `n x N` ln-conductivity values, one row per sample path.
+        """
+        pool = self._check_pool(pool)
+        if n < 1:
+            raise ConfigError(f"n={n} sample paths must be >= 1")
+        paths = self.graph.sample_paths(n, seed=seed, num_features=self.settings.num_features)
+        return paths.target(pool)
+
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """Posterior mean of ln conductivity at recipes `X` (`N x d`): the optimizer's `ObjectiveModel` API."""
+        return self.predict(X)["mean"].to_numpy()
+
+    def sample(self, X: np.ndarray, n: int, seed: int) -> np.ndarray:
+        """`n` sample paths of ln conductivity at `X` (`n x N`): the optimizer's `ObjectiveModel` API."""
+        return self.sample_conductivity(X, n, seed)
+
+    def predict(self, pool: np.ndarray, n_samples: int = 64, seed: int = 0) -> pd.DataFrame:
+        """Predicted ln conductivity from the recipe alone, for reports: `mean` and `std` columns, one row per recipe.
+
+        The std is film-level (it includes the scatter of a film around its recipe's value).
+        """
+        pool = self._check_pool(pool)
+        frame = pd.DataFrame(pool, columns=list(self.settings.input_columns))
+        prediction = self.graph.predict_target(frame, (), n_samples=n_samples, seed=seed)
+        return pd.DataFrame({"mean": prediction.mean, "std": prediction.std})
+
+    def _check_pool(self, pool: np.ndarray) -> np.ndarray:
+        pool = np.asarray(pool, dtype=float)
+        d = len(self.settings.input_columns)
+        if pool.ndim != 2 or pool.shape[1] != d:
+            raise ConfigError(f"pool must be N x {d} ({', '.join(self.settings.input_columns)}), got shape {pool.shape}")
+        if not np.isfinite(pool).all():
+            raise ConfigError("pool contains NaN or infinite values")
+        return pool
+
+
+def fit_graph_belief(history: pd.DataFrame, settings: GraphBeliefSettings | None = None) -> GraphBelief:
+    """Fit the campaign's conductivity graph on the film history.
+
+    Args:
+        history: One row per film: the recipe columns, `sheet_resistance` [Ohm/sq] and `thickness` [nm] (NaN where
+            not measured), the group column if present (else equal recipes are grouped), and, for the "best"
+            structure, the other candidate intermediates (e.g. `absorbance_525`, `absorption_ratio`).
+        settings: Structure and fitting options.
+
+    Returns:
+        The fitted belief.
+
+    Raises:
+        ConfigError: a missing column, or too few films to fit a node.
+    """
+    settings = settings or GraphBeliefSettings()
+    frame = model_frame(history, settings.input_columns)
+    groups = _groups(history.loc[frame.index], settings)
+    frame = frame.reset_index(drop=True)
+    parents = PHYSICS_PARENTS if settings.structure == "physics" else _best_parents(frame, groups, settings)
+    graph = GPGraph(
+        parents,
+        list(settings.input_columns),
+        LN_CONDUCTIVITY,
+        max_train_rows=settings.max_train_rows,
+        max_fit_rows=settings.max_fit_rows,
+        physics=CONDUCTIVITY_LAW,
+        seed=settings.seed,
+    )
+    try:
+        graph.fit(frame, groups)
+    except ValueError as exc:
+        raise ConfigError(f"history: cannot fit the conductivity graph ({exc})") from None
+    return GraphBelief(graph=graph, settings=settings, n_films=len(frame))
+
+
+def model_frame(history: pd.DataFrame, input_columns: Sequence[str] = COMPONENTS) -> pd.DataFrame:
+    """The history in model units: recipe columns, ln sheet resistance, ln thickness and ln conductivity (law).
+
+    Rows without a complete recipe are dropped; non-positive or missing measurements become NaN. Other numeric
+    measurement columns (e.g. absorbance_525, absorption_ratio) are carried over unchanged.
+    """
+    missing = [c for c in (*input_columns, "sheet_resistance", "thickness") if c not in history.columns]
+    if missing:
+        raise ConfigError(f"history has no column {missing[0]!r} (columns: {', '.join(map(str, history.columns))})")
+    recipes = history[list(input_columns)].apply(pd.to_numeric, errors="coerce")
+    keep = np.isfinite(recipes.to_numpy(dtype=float)).all(axis=1)
+    frame = recipes[keep].astype(float).copy()
+    for column in ("absorbance_525", "absorption_ratio"):
+        if column in history.columns:
+            frame[column] = pd.to_numeric(history.loc[keep, column], errors="coerce").astype(float)
+    frame[LN_SHEET_RESISTANCE] = _safe_log(history.loc[keep, "sheet_resistance"])
+    frame[LN_THICKNESS] = _safe_log(history.loc[keep, "thickness"])
+    frame[LN_CONDUCTIVITY] = LN_CONDUCTIVITY_INTERCEPT - frame[LN_SHEET_RESISTANCE] - frame[LN_THICKNESS]
+    return frame
+
+
+def _safe_log(values: pd.Series) -> np.ndarray:
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    out = np.full(x.shape, np.nan)
+    positive = np.isfinite(x) & (x > 0)
+    out[positive] = np.log(x[positive])
+    return out
+
+
+def _groups(history: pd.DataFrame, settings: GraphBeliefSettings) -> np.ndarray:
+    """Recipe label per film: the group column, else identical recipes (to 1e-6 %)."""
+    if settings.group_column in history.columns:
+        return history[settings.group_column].astype(str).to_numpy()
+    rounded = np.round(history[list(settings.input_columns)].to_numpy(dtype=float), 6)
+    return np.unique(rounded, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _best_parents(frame: pd.DataFrame, groups: np.ndarray, settings: GraphBeliefSettings) -> ParentMap:
+    """The graph that best predicts held-out recipes' ln conductivity from the recipe alone."""
+    missing = [c for c in settings.candidate_intermediates if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"candidate_intermediates: history has no column {missing[0]!r}")
+    try:
+        result = run_hypothesis_test(
+            frame,
+            list(settings.input_columns),
+            list(settings.candidate_intermediates),
+            LN_CONDUCTIVITY,
+            groups,
+            settings.selection,
+            physics=CONDUCTIVITY_LAW,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"history: cannot choose a graph ({exc})") from None
+    return result.best_graph("r2_from_inputs")

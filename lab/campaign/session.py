@@ -1,0 +1,84 @@
+"""What a runner process sets up around a campaign: its store, structured log, signals and kill switch.
+
+    with runner_session(out_dir, store_url) as (store, control):
+        result = resume_campaign(store, select_campaign(store, None).id, control=control)
+
+SIGTERM and SIGINT set the stop event: the runner finishes the step it is in and stops cleanly (campaign
+`stopped`, lock released, resumable). `LAB_KILL_AT` (see `lab.campaign.events`) arms the crash-test kill switch.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from lab.campaign.cycle import RunControl
+from lab.campaign.events import Checkpoints, EventLog, KillSwitch
+from lab.errors import ConfigError, StoreError
+from lab.store import Store, sqlite_url
+from lab.store.progress import CampaignInfo
+
+#: The runner's structured log and the default store file, in the output directory.
+LOG_FILE = "lab.log"
+STORE_FILE = "lab.sqlite"
+
+
+def store_url_for(out: Path | None, store: str | None) -> str:
+    """The store's URL: `store` if given, else `out/lab.sqlite`."""
+    if store:
+        return store
+    if out is None:
+        raise ConfigError("--out or --store: say where the campaign's store is")
+    return sqlite_url(out / STORE_FILE)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT set `stop` instead of killing the process (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def runner_session(out: Path | None, store: str | None = None) -> Iterator[tuple[Store, RunControl]]:
+    """Open the store (with the kill switch's commit hook) and the log `out/lab.log`; stop on signals."""
+    events = EventLog(out / LOG_FILE if out is not None else None)
+    checkpoints = Checkpoints(events, KillSwitch.from_env())
+    control = RunControl(checkpoints)
+    try:
+        with Store(store_url_for(out, store), before_commit=checkpoints.commit) as db, stop_on_signals(control.stop):
+            yield db, control
+    finally:
+        events.close()
+
+
+def select_campaign(store: Store, name: str | None, *, unfinished: bool = False) -> CampaignInfo:
+    """The campaign called `name`; without a name, the only (unfinished, if asked) campaign of the store."""
+    campaigns = store.campaigns()
+    if name is not None:
+        found = [c for c in campaigns if c.name == name]
+        if not found:
+            raise StoreError(f"--campaign: no campaign {name!r} in the store (it has {[c.name for c in campaigns]})")
+        return found[0]
+    if not campaigns:
+        raise StoreError("the store holds no campaign")
+    pool = [c for c in campaigns if c.status != "done"] if unfinished else campaigns
+    if not pool:
+        return campaigns[-1]
+    if len(pool) > 1:
+        raise StoreError(f"--campaign: the store holds several campaigns {[c.name for c in pool]}; name one")
+    return pool[0]

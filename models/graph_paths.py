@@ -1,0 +1,192 @@
+"""Pathwise (Matheron) sample paths through a fitted GP graph: joint posterior draws over pools of ~10^4 recipes.
+
+Thompson sampling over a large candidate pool needs joint draws of the objective at every candidate. A joint MC
+posterior costs O(N^3) in the pool size N; a sample path costs O(N (F + n)) per draw (F random features, n
+training rows) and is a deterministic function of the recipe. Each GP node gets botorch's Matheron paths
+(`draw_matheron_paths` on its fitted `SingleTaskGP`; the paths apply the model's input normalization and outcome
+un-standardization themselves), and the graph composes them in topological order: path s of a node is evaluated
+at [recipe, path s of each parent], and a physics node applies its law exactly to its parents' path values.
+
+Film-level noise of intermediates: downstream nodes were trained on measured (noisy) parent values, so, as in
+`GPGraph.predict_target`, an intermediate carries its film-level observation noise. Along a path that noise is
+one draw per path (the same at every recipe: "a typical film"), which keeps every path smooth and deterministic
+in X while the average over paths still matches the MC propagation of `predict_target`. The target is latent.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from botorch.sampling.pathwise import draw_kernel_feature_paths, draw_matheron_paths
+from botorch.sampling.pathwise.paths import GeneralizedLinearPath, PathDict, SamplePath
+
+from models.errors import ModelInputError
+from models.gp_node import GPNode, single_threaded_torch
+from models.graph_enumeration import INPUTS
+from models.physics_node import LinearPhysicsNode
+
+if TYPE_CHECKING:
+    from models.gp_graph import GPGraph
+
+_DTYPE = torch.float64
+#: Rows of a shared (recipe-only) design evaluated at once.
+_SHARED_CHUNK_ROWS = 4096
+#: Bound on path x row x feature entries of a per-path design evaluated at once (~128 MB of float64).
+_BATCHED_CHUNK_ENTRIES = 2**24
+
+
+@dataclass(frozen=True)
+class GraphPaths:
+    """`n_paths` joint sample paths of every node of a fitted `GPGraph`, as functions of the recipe.
+
+    Call it on recipes `X` (`N x d`, columns in `graph.input_columns` order, recipe units) to get each node's path
+    values, `n_paths x N`, in node units (e.g. ln conductivity). Evaluating twice gives the same values.
+
+    Attributes:
+        graph: The fitted graph.
+        n_paths: Number of paths S.
+        node_paths: Matheron paths of each GP node (batch of S paths); physics nodes have none.
+        offsets: Film-level noise offset of each intermediate per path, `S` (zeros without intermediate noise).
+    """
+
+    graph: GPGraph
+    n_paths: int
+    node_paths: Mapping[str, SamplePath]
+    offsets: Mapping[str, np.ndarray]
+
+    def __call__(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Every node's path values at recipes `X` (`N x d`) -> {node: `n_paths x N`}, in topological order."""
+        X = np.asarray(X, dtype=float)
+        n_inputs = len(self.graph.input_columns)
+        if X.ndim != 2 or X.shape[1] != n_inputs:
+            raise ModelInputError(f"X must be N x {n_inputs} ({', '.join(self.graph.input_columns)}), got {X.shape}")
+        if not np.isfinite(X).all():
+            raise ModelInputError("X contains NaN or infinite values")
+        values: dict[str, np.ndarray] = {}
+        X_tensor = torch.as_tensor(X, dtype=_DTYPE)
+        with torch.no_grad():
+            for node in self.graph.order_:
+                estimator = self.graph.graph_.nodes[node]["estimator"]
+                if isinstance(estimator, LinearPhysicsNode):
+                    design = _path_design(estimator.parent_names, X, values, self.n_paths)
+                    law, _ = estimator.predict_moments(design.reshape(-1, design.shape[-1]))
+                    path_values = law.reshape(self.n_paths, X.shape[0])
+                elif tuple(self.graph.parents[node]) == (INPUTS,):
+                    path_values = evaluate_matheron_paths(self.node_paths[node], X_tensor, self.n_paths).numpy()
+                else:
+                    design = _path_design(self.graph.parents[node], X, values, self.n_paths)
+                    path_values = evaluate_matheron_paths(
+                        self.node_paths[node], torch.as_tensor(design, dtype=_DTYPE), self.n_paths
+                    ).numpy()
+                values[node] = path_values + self.offsets[node][:, None]
+        return values
+
+    def target(self, X: np.ndarray) -> np.ndarray:
+        """The target's path values at recipes `X` (`N x d`) -> `n_paths x N`."""
+        return self(X)[self.graph.target]
+
+
+def draw_graph_paths(
+    graph: GPGraph, n_paths: int, seed: int = 0, num_features: int = 1024, intermediate_noise: bool = True
+) -> GraphPaths:
+    """Draw `n_paths` Matheron sample paths of every GP node of a fitted graph (see the module docstring).
+
+    Args:
+        graph: A fitted `GPGraph`.
+        n_paths: Number of joint paths S (>= 1).
+        seed: Seeds every draw: equal seeds give equal paths. A node's draws depend on the seed and the sub-graph
+            feeding it, so graphs that share that sub-graph share the node's paths.
+        num_features: Random Fourier features of each prior path (accuracy of the prior approximation).
+        intermediate_noise: Add one film-level noise draw per path to each intermediate (default, consistent
+            with `predict_target`); False gives latent paths everywhere.
+
+    Returns:
+        The composed paths.
+    """
+    graph._check_fitted()
+    if n_paths < 1:
+        raise ModelInputError(f"n_paths={n_paths} must be >= 1")
+    if num_features < 1:
+        raise ModelInputError(f"num_features={num_features} must be >= 1")
+    node_paths: dict[str, SamplePath] = {}
+    offsets: dict[str, np.ndarray] = {}
+    for node in graph.order_:
+        estimator = graph.graph_.nodes[node]["estimator"]
+        code = graph._ancestry_code(node)
+        if isinstance(estimator, GPNode):
+            node_paths[node] = _draw_node_paths(estimator, n_paths, [seed, code], num_features)
+        noisy = intermediate_noise and node != graph.target
+        eps = np.random.default_rng([seed, code, 1]).standard_normal(n_paths) if noisy else np.zeros(n_paths)
+        offsets[node] = np.sqrt(estimator.noise_var_) * eps
+    return GraphPaths(graph=graph, n_paths=n_paths, node_paths=node_paths, offsets=offsets)
+
+
+def evaluate_matheron_paths(paths: SamplePath, X: torch.Tensor, n_paths: int) -> torch.Tensor:
+    """Values of `n_paths` single-output sample paths at `X`: `N x d` (shared) or `n_paths x N x d` -> `n_paths x N`.
+
+    Equal to `paths(X)`, but for botorch's Matheron paths of an exact GP (a `PathDict` of `GeneralizedLinearPath`s)
+    the features of a shared design are computed once and contracted with all S weight vectors in one matrix
+    product (calling the path broadcasts them into S matrix-vector products), chunked over rows to bound memory.
+    """
+    with torch.no_grad():
+        return _evaluate(paths, X, n_paths)
+
+
+def _evaluate(paths: SamplePath, X: torch.Tensor, n_paths: int) -> torch.Tensor:
+    shared = X.dim() == 2
+    parts = list(paths.values()) if isinstance(paths, PathDict) and paths.join is sum else None
+    if parts is None or not all(isinstance(part, GeneralizedLinearPath) and not part.is_ensemble for part in parts):
+        return paths(X).reshape(n_paths, X.shape[-2])
+    n_features = sum(int(part.weight.shape[-1]) for part in parts)
+    rows = _SHARED_CHUNK_ROWS if shared else max(1, _BATCHED_CHUNK_ENTRIES // (n_paths * n_features))
+    chunks = []
+    for start in range(0, X.shape[-2], rows):
+        x = X[..., start : start + rows, :]
+        if paths.input_transform is not None:
+            x = paths.input_transform(x)
+        total = sum(_evaluate_linear_path(part, x, shared) for part in parts)
+        if paths.output_transform is not None:
+            total = paths.output_transform(total)
+        chunks.append(total.reshape(n_paths, x.shape[-2]))
+    return torch.cat(chunks, dim=-1)
+
+
+def _evaluate_linear_path(path: GeneralizedLinearPath, x: torch.Tensor, shared: bool) -> torch.Tensor:
+    """`S x N` values of a generalized linear path: `output_transform(bias(z) + features(z) . weight)`."""
+    z = path.input_transform(x) if path.input_transform is not None else x
+    features = path.feature_map(z)
+    features = features.to_dense() if hasattr(features, "to_dense") else features
+    weight = path.weight.reshape(-1, features.shape[-1])  # S x F
+    out = (features @ weight.T).T if shared else torch.einsum("snf,sf->sn", features, weight)
+    if path.bias_module is not None:
+        out = out + path.bias_module(z)
+    return path.output_transform(out) if path.output_transform is not None else out
+
+
+def _draw_node_paths(node: GPNode, n_paths: int, seed: list[int], num_features: int) -> SamplePath:
+    """botorch Matheron paths of one node's GP, every random draw seeded (global torch RNG forked and restored)."""
+    torch_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
+    prior_sampler = functools.partial(
+        draw_kernel_feature_paths,
+        num_features=num_features,
+        weight_generator=lambda shape: torch.randn(shape, dtype=_DTYPE),
+    )
+    with torch.random.fork_rng(devices=[]), single_threaded_torch():
+        torch.manual_seed(torch_seed)
+        return draw_matheron_paths(node.model_, sample_shape=torch.Size([n_paths]), prior_sampler=prior_sampler)
+
+
+def _path_design(parents, X: np.ndarray, values: Mapping[str, np.ndarray], n_paths: int) -> np.ndarray:
+    """A node's inputs along each path, `S x N x d_node`: recipe columns for `inputs`, parents' path values."""
+    blocks = []
+    for parent in parents:
+        if parent == INPUTS:
+            blocks.append(np.broadcast_to(X[None, :, :], (n_paths, *X.shape)))
+        else:
+            blocks.append(values[parent][:, :, None])
+    return np.concatenate(blocks, axis=-1)
