@@ -4,7 +4,7 @@ botorch's pathwise (Matheron) sampler turns a GP posterior into `S` deterministi
 `N` candidates is then evaluated in `O(N (F + n) S)` with `F` random features and `n` training points,
 with no `N x N` covariance. Calling a `MatheronPath` directly contracts the `N x F` feature matrix
 with the `S` weight vectors as `S` separate matrix-vector products (memory bound: ~25 s for
-`S = 160`, `N = 16000`, `n = 1000`); `evaluate_paths` walks the same botorch path objects and does the
+`S = 160`, `N = 16000`, `n = 1000`); `models.graph_paths.evaluate_matheron_paths` walks the same botorch path objects and does the
 contraction as one matrix-matrix product (~1 s), chunked over the pool to bound memory.
 """
 
@@ -17,10 +17,8 @@ import numpy as np
 import torch
 from botorch.models.model import Model
 from botorch.sampling.pathwise import draw_matheron_paths
-from botorch.sampling.pathwise.paths import GeneralizedLinearPath, PathDict, SamplePath
 
-#: Pool rows evaluated at once (bounds the `chunk x (F + n)` feature matrices in memory).
-CHUNK_ROWS = 4096
+from models.graph_paths import evaluate_matheron_paths
 
 
 class ObjectiveSample(Protocol):
@@ -29,46 +27,6 @@ class ObjectiveSample(Protocol):
     n_samples: int
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor: ...
-
-
-def _apply_input_transform(path: SamplePath, X: torch.Tensor) -> torch.Tensor:
-    transform = getattr(path, "input_transform", None)
-    return transform(X) if transform is not None else X
-
-
-def _evaluate_linear(path: GeneralizedLinearPath, X: torch.Tensor) -> torch.Tensor:
-    """`S x N` values of a generalized linear path (features `N x F` times weights `S x F`)."""
-    z = _apply_input_transform(path, X)
-    features = path.feature_map(z)
-    features = features.to_dense() if hasattr(features, "to_dense") else features
-    weight = path.weight.reshape(-1, features.shape[-1])
-    out = (features @ weight.T).T
-    if path.bias_module is not None:
-        out = out + path.bias_module(z).reshape(1, -1)
-    if path.output_transform is not None:
-        out = path.output_transform(out)
-    return out
-
-
-def evaluate_paths(paths: SamplePath, X: torch.Tensor) -> torch.Tensor:
-    """Evaluate `S` single-output sample paths at `X` (`N x d`); returns `S x N`.
-
-    Equivalent to `paths(X)` for botorch's Matheron paths of a single-output exact GP (a sum of a
-    prior path and an update path, each a `GeneralizedLinearPath`); other path types fall back to it.
-    """
-    parts = list(paths.values()) if isinstance(paths, PathDict) else None
-    if parts is None or not all(isinstance(p, GeneralizedLinearPath) for p in parts):
-        with torch.no_grad():
-            return paths(X)
-    outs = []
-    with torch.no_grad():
-        for start in range(0, X.shape[0], CHUNK_ROWS):
-            x = _apply_input_transform(paths, X[start : start + CHUNK_ROWS])
-            total = sum(_evaluate_linear(p, x) for p in parts)
-            if paths.output_transform is not None:
-                total = paths.output_transform(total)
-            outs.append(total.reshape(-1, x.shape[0]))
-    return torch.cat(outs, dim=-1)
 
 
 @dataclass
@@ -86,7 +44,7 @@ class GPPathSample:
             self._paths = draw_matheron_paths(self.model, torch.Size([self.n_samples]))
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
-        return self.sign * evaluate_paths(self._paths, X).reshape(self.n_samples, X.shape[0])
+        return self.sign * evaluate_matheron_paths(self._paths, X, self.n_samples)
 
 
 @dataclass
