@@ -202,7 +202,7 @@ def run_with_kills(first: Sequence[str], resume: Sequence[str], kills: Sequence[
             time.sleep(kill.after_s)
             proc.kill()
         code = proc.wait(timeout_s)
-        landed = "finished" if code != -9 else where_killed(log_path, proc.pid)
+        landed = where_killed(log_path, proc.pid) if code == -9 else "finished" if code == 0 else f"error (exit {code})"
         if code == -9 and mid_dispense(dispense_log):
             landed += " (mid-dispense)"
         outcomes.append(KillOutcome(i + 1, kill.label if kill is not None else "(none: finish)", code == -9, landed,

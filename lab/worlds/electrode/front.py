@@ -4,10 +4,14 @@ Campaign hypervolumes are reported as a fraction of this front, so it should be 
 
 1. the sweep's P2D values (status ok);
 2. the surrogate's predictions on a dense feasible sample of the space (`draw_recipes`, scrambled Sobol);
-3. `rounds` of local refinement: around every point of the current front, `per_point` Gaussian perturbations
-   (sd = `radii[r]` x each parameter's range, clipped to the bounds, kept if feasible) are predicted and the
-   non-dominated set is taken again. This reaches optima on the bounds and constraint, which a Sobol sample
-   never hits exactly.
+3. `rounds` of local refinement: around up to `max_points` points spread evenly along the current front,
+   `per_point` Gaussian perturbations (sd = `radii[r]` x each parameter's range, clipped to the bounds, kept
+   if feasible) are predicted and the non-dominated set is taken again. This reaches optima on the bounds and
+   the constraint, which a Sobol sample never hits exactly.
+
+The front of a continuous world is a curve, so refinement keeps adding non-dominated points: the result is
+thinned to `max_points` points spread evenly along it (always keeping both ends); the hypervolume lost by
+thinning a front that dense is negligible (< 0.1 %, checked when the cache is written).
 
 Both objectives are maximized; dominance does not depend on the log scale of power.
 """
@@ -30,6 +34,8 @@ FRONT_OBJECTIVES = ("energy_density", "power_density")
 REFINE_ROUNDS = 3
 REFINE_PER_POINT = 64
 REFINE_RADII = (0.03, 0.01, 0.003)
+#: Most points kept on the front (and refined around per round).
+MAX_FRONT_POINTS = 400
 
 #: Predicts the objectives (columns `FRONT_OBJECTIVES`) of a recipe frame (columns `RECIPE_COLUMNS`).
 Predictor = Callable[[pd.DataFrame], pd.DataFrame]
@@ -44,8 +50,18 @@ def non_dominated(Y: np.ndarray) -> np.ndarray:
 
 
 def _front(points: pd.DataFrame) -> pd.DataFrame:
+    """The non-dominated rows of `points`, by increasing power density."""
     mask = non_dominated(points[list(FRONT_OBJECTIVES)].to_numpy())
-    return points[mask].drop_duplicates(subset=list(RECIPE_COLUMNS)).reset_index(drop=True)
+    front = points[mask].drop_duplicates(subset=list(RECIPE_COLUMNS))
+    return front.sort_values("power_density").reset_index(drop=True)
+
+
+def thin_front(front: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """At most `max_points` rows of a sorted front, evenly spaced by rank, both ends kept."""
+    if len(front) <= max_points:
+        return front
+    keep = np.unique(np.round(np.linspace(0, len(front) - 1, max_points)).astype(int))
+    return front.iloc[keep].reset_index(drop=True)
 
 
 def search_best_known_front(
@@ -57,6 +73,7 @@ def search_best_known_front(
     rounds: int = REFINE_ROUNDS,
     per_point: int = REFINE_PER_POINT,
     radii: Sequence[float] = REFINE_RADII,
+    max_points: int = MAX_FRONT_POINTS,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Search the world's best-known front (see the module docstring).
 
@@ -69,6 +86,7 @@ def search_best_known_front(
         rounds: Refinement rounds (<= len(radii)).
         per_point: Perturbations per front point and round.
         radii: Perturbation sd per round, as a fraction of each parameter's range.
+        max_points: Most front points refined around per round, and kept in the result.
 
     Returns:
         The front (recipe columns, objectives, `source`), sorted by power density, and the number of points
@@ -84,7 +102,7 @@ def search_best_known_front(
     rng = np.random.default_rng([seed, 1])
     front = _front(pd.concat(parts, ignore_index=True))
     for r in range(min(rounds, len(radii))):
-        centres = front[list(RECIPE_COLUMNS)].to_numpy(dtype=float)
+        centres = thin_front(front, max_points)[list(RECIPE_COLUMNS)].to_numpy(dtype=float)
         X = np.repeat(centres, per_point, axis=0)
         X = np.clip(X + rng.standard_normal(X.shape) * radii[r] * (highs - lows), lows, highs)
         local = pd.DataFrame(X, columns=list(RECIPE_COLUMNS))
@@ -94,4 +112,4 @@ def search_best_known_front(
         counts["surrogate, local refinement"] += len(local)
         local = local.join(predict(local)[list(FRONT_OBJECTIVES)]).assign(source="surrogate, local refinement")
         front = _front(pd.concat([front, local], ignore_index=True))
-    return front.sort_values("power_density").reset_index(drop=True), counts
+    return thin_front(front, max_points), counts
