@@ -2,8 +2,9 @@
 
 A row of the table (one film or one recipe) is
 - **pending** when every objective is empty: proposed or in flight, not yet measured;
-- **failed** when a `status` column says `failed`, or when some objective is filled in but a modelled
-  one is empty (e.g. the cost of a blend is known but its film could not be measured);
+- **failed** when a `status` column says `failed`; without a `status` column, when some objective is
+  filled in but a modelled one is empty (e.g. the cost of a blend is known but its film could not be
+  measured). With a `status` column, a measured row may leave an objective empty (not measured on it);
 - **measured** otherwise.
 Failed rows feed the feasibility model; measured rows the objective models; pending rows are kept
 out of the next batch and, in the reference strategy, passed to botorch as `X_pending`.
@@ -93,8 +94,11 @@ def read_observations(
     present = np.isfinite(Y)
     pending = ~present.any(axis=1)
     modelled = [j for j, o in enumerate(space.objectives) if o.name not in known]
-    failed = ~pending & ~present[:, modelled].all(axis=1) if modelled else np.zeros(n, dtype=bool)
     if "status" in frame.columns:
-        failed |= frame["status"].astype(str).str.strip().str.lower().eq("failed").to_numpy()
+        # the status is authoritative: a measured row may lack an objective that was not measured on it
+        # (e.g. a film whose thickness was not profiled), which is missing data, not a failure
+        failed = frame["status"].astype(str).str.strip().str.lower().eq("failed").to_numpy()
         pending &= ~failed
+    else:
+        failed = ~pending & ~present[:, modelled].all(axis=1) if modelled else np.zeros(n, dtype=bool)
     return Observations(X=X, Y=Y, pending=pending, failed=failed)

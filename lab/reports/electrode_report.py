@@ -18,6 +18,9 @@ from lab.campaign.metrics import pareto_mask
 from lab.reports.html import figure_to_html, table_to_html
 from lab.worlds.electrode.world import MICROSTRUCTURE_QUANTITIES
 
+#: Most Pareto recipes labelled on the Ragone plot (every k-th is, the table lists them all).
+MAX_LABELS = 12
+
 if TYPE_CHECKING:
     from lab.scenarios.electrode import ElectrodeScenario
 
@@ -91,12 +94,18 @@ def _ragone(scenario: ElectrodeScenario, history: pd.DataFrame, recipes: pd.Data
     cmap = plt.get_cmap("viridis", days)
     sc = ax.scatter(measured["energy_density"], measured["power_density"], c=measured["day"], cmap=cmap,
                     vmin=0.5, vmax=days + 0.5, s=18, alpha=0.75, label="measured cells")
+    failed = recipes[recipes["cells_failed"] > 0]
+    if len(failed):
+        ax.scatter(failed["true_energy_density"], failed["true_power_density"], marker="x", color="black", s=28,
+                   label="recipes with failed cells (true values)")
     f = front.sort_values("true_energy_density")
     ax.plot(f["true_energy_density"], f["true_power_density"], "o-", color="crimson", ms=4, lw=1.4,
             label="Pareto front of the campaign (true values)")
-    for _, row in f.iterrows():
-        ax.annotate(row["label"], (row["true_energy_density"], row["true_power_density"]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
+    step = max(1, -(-len(f) // MAX_LABELS))
+    for i, (_, row) in enumerate(f.iloc[::-1].iterrows()):
+        if i % step == 0 or i == len(f) - 1:
+            ax.annotate(row["label"], (row["true_energy_density"], row["true_power_density"]), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
     ax.set_yscale("log")
     ax.set_xlabel("energy density at 1C [Wh/L of cathode stack]")
     ax.set_ylabel("power density at 5C [W/L of cathode stack]")
@@ -104,7 +113,7 @@ def _ragone(scenario: ElectrodeScenario, history: pd.DataFrame, recipes: pd.Data
     ax.legend(loc="lower left", fontsize=8)
     return figure_to_html(
         fig, "Ragone plot: every measured cell (coloured by day), the campaign's true Pareto front (labels as in "
-             "the table below) and the best-known front of the world (dashed)."
+             "the table below), recipes whose cells failed (x) and the best-known front of the world (dashed)."
     )
 
 

@@ -107,12 +107,14 @@ class P3HTCNTScenario(Scenario):
 
         Sheet resistance is measured on every film, thickness on a share of them: the graph fills in the
         conductivity of the films that were not profiled. Falls back to a GP on measured conductivity
-        (returns no model) with `conductivity_model="gp"` or while fewer than 3 films have a thickness.
+        (returns no model) with `conductivity_model="gp"` or while fewer than 3 recipes have a profiled film.
         """
         if self.conductivity_model != "graph" or "thickness" not in history:
             return {}
         measured = history[history["status"] == "measured"]
-        if measured["thickness"].notna().sum() < 3:
+        profiled = measured[measured["thickness"].notna()]
+        recipes = profiled["recipe_id"].nunique() if "recipe_id" in profiled else len(profiled)
+        if recipes < 3:  # the thickness node needs 3 profiled recipes
             return {}
         from lab.campaign.graph_belief import fit_graph_belief
 

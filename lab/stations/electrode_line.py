@@ -137,8 +137,8 @@ class CoatingCalenderingLine:
         return [CastResult(film=key, station=self.name, failure=refusal) for key in films]
 
     def restore(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> None:
-        """Put cells made before a restart back on the bench."""
-        if self._refusal(recipe) is None:
+        """Put cells made before a restart back on the bench (no films: a restart notice, nothing to do)."""
+        if films and self._refusal(recipe) is None:
             for key in films:
                 if key not in self._bench.cells:
                     self._bench.make(key, recipe)
