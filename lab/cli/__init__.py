@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from lab.cli import campaign
+from lab.cli import bench, campaign, emulate, hypothesis, p2d, propose, serve, stations, world
 
 app = typer.Typer(
     name="lab",
@@ -17,25 +17,14 @@ app = typer.Typer(
 )
 app.add_typer(campaign.app, name="campaign")
 
-
-def _register_optional() -> None:
-    """Add the command groups whose modules exist (each group lives in its own module)."""
-    import importlib
-
-    for module, name in (("lab.cli.world", "world"), ("lab.cli.propose", None), ("lab.cli.hypothesis", None), ("lab.cli.p2d", "p2d"), ("lab.cli.stations", "stations"), ("lab.cli.emulate", None), ("lab.cli.bench", None), ("lab.cli.serve", None)):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        if name is None:
-            app.command(name=module.rsplit(".", 1)[1])(mod.command)
-        else:
-            app.add_typer(mod.app, name=name)
-
-
-_register_optional()
+app.add_typer(world.app, name="world")
+app.add_typer(p2d.app, name="p2d")
+app.add_typer(stations.app, name="stations")
+app.command(name="propose")(propose.command)
+app.command(name="hypothesis")(hypothesis.command)
+app.command(name="emulate")(emulate.command)
+app.command(name="bench")(bench.command)
+app.command(name="serve")(serve.command)
 
 
 @app.callback()

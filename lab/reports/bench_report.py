@@ -13,6 +13,7 @@ from lab.bench.results import days_to_target, days_to_target_table
 from lab.reports.html import figure_to_html, page, table_to_html
 
 _COLORS = {"default": "tab:blue", "reference": "tab:green", "random": "tab:gray"}
+_MARKERS = {"default": "o", "reference": "s", "random": "^"}  # distinct, so equal curves stay visible
 
 
 def strategy_bands(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -84,7 +85,8 @@ def _progress_figure(runs: pd.DataFrame, scenario: str, target: float) -> str:
         for strategy, band in bands.groupby("strategy", sort=True):
             color = _COLORS.get(strategy)
             seeds = int(band["seeds"].max())
-            ax.plot(band["day"], band["median"], marker="o", color=color, label=f"{strategy} (median of {seeds})")
+            ax.plot(band["day"], band["median"], marker=_MARKERS.get(strategy, "o"), mfc="none", ms=8, color=color,
+                    label=f"{strategy} (median of {seeds})")
             ax.fill_between(band["day"], band["q25"], band["q75"], color=color, alpha=0.2, lw=0)
         ax.set_xlabel("day")
         ax.set_ylabel(label)
