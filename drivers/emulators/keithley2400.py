@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from drivers.emulators.bench import Bench
 from drivers.emulators.faults import FaultInjector, Reply
+from drivers.emulators.line_buffer import LineBuffer
 from drivers.keithley2400 import CONTACT_CHECK_ERROR, MAX_COMPLIANCE_V, MAX_CURRENT_A
 
 IDN = "KEITHLEY INSTRUMENTS INC.,MODEL 2400,4242424,C32   Oct  4 2010 14:20:11/A02  /S/K (emulated)"
@@ -30,24 +31,19 @@ class Keithley2400Emulator:
         self.compliance_v = 21.0
         self.errors: list[tuple[int, str]] = []
         self.commands: list[str] = []
-        self._buffer = bytearray()
+        self._lines = LineBuffer()
         self._alarmed = False
 
     def on_connect(self) -> list[Reply]:
         return []
 
     def receive(self, data: bytes) -> list[Reply]:
-        self._buffer += data
         replies: list[Reply] = []
-        while (end := self._buffer.find(b"\n")) >= 0:
-            line = bytes(self._buffer[:end]).decode("ascii", errors="replace").strip()
-            del self._buffer[: end + 1]
-            if line:
-                answer = self._command(line)
-                if answer is not None:
-                    replies.append(Reply(b"", answer.encode("ascii"), b"\n", line.encode("ascii"),
-                                         alarm=self._alarmed))
-                    self._alarmed = False
+        for line in self._lines.feed(data):
+            answer = self._command(line)
+            if answer is not None:
+                replies.append(Reply(b"", answer.encode("ascii"), b"\n", line.encode("ascii"), alarm=self._alarmed))
+                self._alarmed = False
         return replies
 
     def _error(self, code: int, message: str) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from drivers.emulators.bench import Bench
 from drivers.emulators.faults import FaultInjector, Reply
+from drivers.emulators.line_buffer import LineBuffer
 
 IDN = "EMULATED,PROFILOMETER,SN0007,1.0"
 
@@ -19,20 +20,16 @@ class ProfilometerEmulator:
         self.faults = faults or FaultInjector()
         self.noise_nm = noise_nm
         self._rng = np.random.default_rng(seed)
-        self._buffer = bytearray()
+        self._lines = LineBuffer()
 
     def on_connect(self) -> list[Reply]:
         return []
 
     def receive(self, data: bytes) -> list[Reply]:
-        self._buffer += data
-        replies: list[Reply] = []
-        while (end := self._buffer.find(b"\n")) >= 0:
-            line = bytes(self._buffer[:end]).decode("ascii", errors="replace").strip().upper()
-            del self._buffer[: end + 1]
-            if line:
-                replies.append(Reply(b"", self._answer(line).encode("ascii"), b"\n", line.encode("ascii")))
-        return replies
+        return [
+            Reply(b"", self._answer(line.upper()).encode("ascii"), b"\n", line.upper().encode("ascii"))
+            for line in self._lines.feed(data)
+        ]
 
     def _answer(self, line: str) -> str:
         if line == "*IDN?":

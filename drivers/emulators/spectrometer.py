@@ -11,6 +11,7 @@ import numpy as np
 
 from drivers.emulators.bench import Bench
 from drivers.emulators.faults import FaultInjector, Reply
+from drivers.emulators.line_buffer import LineBuffer
 
 IDN = "EMULATED,SPEC-512,SN000512,1.0"
 MAX_COUNT = 65535
@@ -36,22 +37,18 @@ class SpectrometerEmulator:
         self.noise_counts = 20.0
         self._lamp = 40000.0 * np.exp(-0.5 * ((self.wavelengths_nm - 650.0) / 220.0) ** 2) + 4000.0
         self._rng = np.random.default_rng(seed)
-        self._buffer = bytearray()
+        self._lines = LineBuffer()
         self._alarmed = False
 
     def on_connect(self) -> list[Reply]:
         return []
 
     def receive(self, data: bytes) -> list[Reply]:
-        self._buffer += data
         replies: list[Reply] = []
-        while (end := self._buffer.find(b"\n")) >= 0:
-            line = bytes(self._buffer[:end]).decode("ascii", errors="replace").strip()
-            del self._buffer[: end + 1]
-            if line:
-                self._alarmed = False
-                answer = self._answer(line)
-                replies.append(Reply(b"", answer.encode("ascii"), b"\n", line.encode("ascii"), alarm=self._alarmed))
+        for line in self._lines.feed(data):
+            self._alarmed = False
+            answer = self._answer(line)
+            replies.append(Reply(b"", answer.encode("ascii"), b"\n", line.encode("ascii"), alarm=self._alarmed))
         return replies
 
     def scan(self, saturate: bool = False) -> np.ndarray:
