@@ -28,7 +28,7 @@ def sample_feasible(space: SearchSpace, n: int, seed: int, faces: float = 0.0) -
     samples = _sample_mixture(space, n, rng, faces)
     if samples is None or samples.shape[0] < n:
         samples = _sample_hit_and_run(space, n, seed)
-    samples = _snap_discrete(space, samples)
+    samples = snap_discrete(space, samples)
     return samples[space.is_feasible(samples)][:n]
 
 
@@ -92,7 +92,7 @@ def _sample_hit_and_run(space: SearchSpace, n: int, seed: int) -> np.ndarray:
     return samples[np.random.default_rng(seed).permutation(samples.shape[0])]
 
 
-def _snap_discrete(space: SearchSpace, X: np.ndarray) -> np.ndarray:
+def snap_discrete(space: SearchSpace, X: np.ndarray) -> np.ndarray:
     """Move each discrete parameter to its nearest level."""
     X = X.copy()
     for j, p in enumerate(space.parameters):
@@ -158,7 +158,7 @@ def candidate_pool(
     partners = sample_feasible(space, n_local, seed + 1)
     picks = centers[rng.integers(len(centers), size=len(partners))]
     steps = rng.uniform(0.0, max_step, size=(len(partners), 1))
-    local = _snap_discrete(space, (1.0 - steps) * picks + steps * partners)
+    local = snap_discrete(space, (1.0 - steps) * picks + steps * partners)
     local = local[space.is_feasible(local)]
     return np.concatenate([pool, local])
 

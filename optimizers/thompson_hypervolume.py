@@ -25,7 +25,7 @@ from models.replicate_gp import ReplicateGP
 from optimizers.hypervolume_greedy import greedy_hypervolume_batch, pareto_mask_2d
 from optimizers.observations import Observations
 from optimizers.sample_paths import GPPathSample, KnownSample, ModelPathSample, ObjectiveSample, sample_objectives
-from optimizers.sampling import candidate_pool, push_to_boundary, sample_feasible
+from optimizers.sampling import candidate_pool, push_to_boundary, sample_feasible, snap_discrete
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
 from optimizers.surrogates import ObjectiveBelief, reference_point, success_probability
@@ -91,17 +91,8 @@ def _refine(
     reach = np.where(rng.random(len(partners) - half) < 0.5, 1.0, rng.uniform(0.0, 1.0, len(partners) - half))
     pushed = push_to_boundary(space, c[half:], partners[half:], reach)
     new = snap(np.concatenate([crossed, moved, pushed]))
-    new = _snap_levels(space, new)
+    new = snap_discrete(space, new)
     return new[space.is_feasible(new)]
-
-
-def _snap_levels(space: SearchSpace, X: np.ndarray) -> np.ndarray:
-    X = X.copy()
-    for j, p in enumerate(space.parameters):
-        if p.is_discrete:
-            levels = np.asarray(p.values)
-            X[:, j] = levels[np.argmin(np.abs(X[:, j : j + 1] - levels[None, :]), axis=1)]
-    return X
 
 
 def thompson_hypervolume_batch(
