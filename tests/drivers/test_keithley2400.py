@@ -89,7 +89,7 @@ def test_emulated_probe_reads_the_film_under_the_head(bench, serve) -> None:
     bench.move_head(100.0, 100.0, 2.0)  # bare substrate
     with pytest.raises(ContactCheckFailed):
         probe.sheet_resistance()
-    assert server.device.output is False
+    assert _eventually(lambda: server.device.output is False)
     probe.meter.close()
 
 
@@ -103,5 +103,18 @@ def test_compliance_and_injected_overflow_leave_output_off(bench, serve) -> None
         probe.sheet_resistance()
     with pytest.raises(InCompliance):  # 1e7 Ohm/sq * 1 mA -> 2.2 kV >> 5 V
         probe.sheet_resistance()
-    assert server.device.output is False and injector.injected == {"alarm": 1}
+    assert _eventually(lambda: server.device.output is False)  # ':OUTP OFF' has no reply to wait for
+    assert injector.injected == {"alarm": 1}
     probe.meter.close()
+
+
+def _eventually(condition, timeout_s: float = 2.0) -> bool:
+    """Whether `condition()` becomes true within `timeout_s` (the emulator handles bytes on its own thread)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -70,7 +70,9 @@ def test_faults_are_detected_and_nothing_is_dispensed_twice(tmp_path, bench_file
     assert detected["alarm"] == injected["alarm"] + faults["detected_not_injected"]["alarm"]
     assert faults["double_dispenses"] == 0
     audit = faults["dispense_audit"]
-    assert audit["pump_runs_logged"] == audit["pump_runs_planned"]
+    # a stalled mix stops before its remaining pumps run, so fewer runs may be logged than planned; never more
+    assert audit["extra_pump_runs"] == 0 and audit["overfilled_runs"] == 0
+    assert 0 < audit["pump_runs_logged"] <= audit["pump_runs_planned"]
 
 
 def test_cli_runs_an_emulated_campaign_and_refuses_a_bad_fault_rate(tmp_path, bench_file) -> None:
