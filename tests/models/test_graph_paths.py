@@ -17,20 +17,8 @@ LAW = {"Y": LinearPhysicsNode({"S": -1.0, "T": -1.0}, LN_CONDUCTIVITY_INTERCEPT)
 
 
 @pytest.fixture(scope="module")
-def films() -> pd.DataFrame:
-    """40 recipes x 3 films: ln Rs (S), ln t (T, on ~30 % of films), Y by the law; R and a nonlinear Z(R)."""
-    rng = np.random.default_rng(0)
-    recipes = rng.uniform(size=(40, 2))
-    groups = np.repeat(np.arange(40), 3)
-    x = recipes[groups]
-    s = 4.0 - 2.0 * x[:, 0] + 0.1 * rng.standard_normal(120)
-    t = 6.5 + 0.8 * x[:, 1] + 0.2 * rng.standard_normal(120)
-    r = np.sin(3.0 * x[:, 0]) + 0.15 * rng.standard_normal(120)
-    frame = pd.DataFrame({"c1": x[:, 0], "c2": x[:, 1], "S": s, "T": t, "R": r, "recipe": groups})
-    frame["Y"] = LN_CONDUCTIVITY_INTERCEPT - s - t
-    frame["Z"] = np.exp(r) + x[:, 1] + 0.05 * rng.standard_normal(120)
-    frame.loc[rng.uniform(size=120) > 0.3, "T"] = np.nan
-    return frame
+def films(make_films) -> pd.DataFrame:
+    return make_films(with_ratio=True)
 
 
 @pytest.fixture(scope="module")
