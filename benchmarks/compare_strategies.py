@@ -1,6 +1,6 @@
 """Side by side: the default batch strategy, sequential qLogNEHVI (reference) and random sampling.
 
-For each problem and seed: a shared space-filling initial design, then `rounds` proposals of `batch`
+For each problem and seed: a shared initial design (`Problem.initial_design`), then `rounds` proposals of `batch`
 recipes per strategy, each measured with noise; after every round the hypervolume of the true
 objectives of everything made so far. Prints a markdown table (final hypervolume mean +- sd over
 seeds, mean wall time per proposal) and writes it with a figure (hypervolume per round) to `--out`.
@@ -10,6 +10,7 @@ reference is slow. Scale up with `--seeds`, `--rounds`, `--batch`.
 
     python benchmarks/compare_strategies.py --out /tmp/bench
     python benchmarks/compare_strategies.py --problems p3ht --batch 27 --rounds 6 --seeds 10 --out /tmp/bench
+    python benchmarks/compare_strategies.py --merge /tmp/b1,/tmp/b2 --out /tmp/bench   # one table of several runs
 """
 
 from __future__ import annotations
@@ -31,17 +32,16 @@ from problems import PROBLEMS, Problem  # noqa: E402
 
 from lab.campaign.metrics import hypervolume  # noqa: E402
 from optimizers.propose import propose  # noqa: E402
-from optimizers.sampling import space_filling_design  # noqa: E402
 
 #: Per-problem defaults: (batch, rounds).
-DEFAULTS = {"branin-currin": (4, 3), "dtlz2": (4, 3), "mixture": (4, 3), "p3ht": (4, 3)}
+DEFAULTS = {"branin-currin": (4, 3), "dtlz2": (4, 8), "mixture": (4, 3), "p3ht": (4, 3)}  # DTLZ2 in 4-D needs more rounds
 
 
 def run_one(problem: Problem, strategy: str, seed: int, batch: int, rounds: int) -> tuple[list[float], list[float]]:
     """Hypervolume after the initial design and after each round, and the wall time of each proposal."""
     space = problem.space
     rng = np.random.default_rng(10_000 + seed)
-    X = space_filling_design(space, problem.n_initial, seed)
+    X = problem.initial_design(seed)
     Y = problem.observe(X, rng)
     hv = [hypervolume(problem.oriented_truth(X), problem.hv_ref)]
     seconds = []
@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=None, help="rounds after the initial design (default: per problem)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
     ap.add_argument("--out", type=Path, default=Path("benchmark_results"))
+    ap.add_argument("--merge", default="", help="comma-separated output folders of earlier runs: tabulate them together")
     args = ap.parse_args(argv)
+    if args.merge:
+        return write_results(load_records(args.merge.split(",")), args.out, None)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
@@ -128,17 +131,33 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.seeds):
             for s in strategies:
                 hv, sec = run_one(problem, s, seed, batch, rounds)
-                records.append({"problem": p, "strategy": s, "seed": seed, "hv": hv, "seconds": sec})
+                records.append({"problem": p, "strategy": s, "seed": seed, "batch": batch, "hv": hv, "seconds": sec})
                 print(f"{p:14s} seed {seed} {s:9s} HV {hv[-1]:.4g}  ({np.mean(sec):.2f} s/proposal)", flush=True)
+    return write_results(records, args.out, time.perf_counter() - t_start)
+
+
+def load_records(folders: list[str]) -> list[dict]:
+    """The records of earlier runs (their `compare_strategies.json`), in the order given."""
+    records: list[dict] = []
+    for folder in folders:
+        records += json.loads((Path(folder.strip()) / "compare_strategies.json").read_text())
+    return records
+
+
+def write_results(records: list[dict], out: Path, seconds: float | None) -> int:
+    """Print the table and write it, the records and the figure to `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {r["problem"]: (r.get("batch", DEFAULTS.get(r["problem"], (0,))[0]), len(r["hv"]) - 1) for r in records}
     table = summarize(records)
     md = markdown(table, settings)
     print()
     print(md)
-    print(f"\nseeds: {args.seeds}; total {time.perf_counter() - t_start:.0f} s")
-    (args.out / "compare_strategies.md").write_text(md + "\n")
-    (args.out / "compare_strategies.json").write_text(json.dumps(records))
-    plot(records, args.out / "compare_strategies.png")
-    print(f"wrote {args.out / 'compare_strategies.md'} and {args.out / 'compare_strategies.png'}")
+    seeds = pd.DataFrame(records).groupby(["problem", "strategy"]).seed.nunique().min()
+    print(f"\nseeds: {seeds}" + (f"; total {seconds:.0f} s" if seconds is not None else ""))
+    (out / "compare_strategies.md").write_text(md + "\n")
+    (out / "compare_strategies.json").write_text(json.dumps(records))
+    plot(records, out / "compare_strategies.png")
+    print(f"wrote {out / 'compare_strategies.md'} and {out / 'compare_strategies.png'}")
     return 0
 
 

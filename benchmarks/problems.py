@@ -1,14 +1,15 @@
 """Bi-objective benchmark problems for the batch strategies: a search space, noisy observations, the truth.
 
 - `branin-currin`: botorch's `BraninCurrin` (2 parameters, both objectives minimized).
-- `dtlz2`: botorch's `DTLZ2` with 2 objectives and 5 parameters (both minimized).
+- `dtlz2`: botorch's `DTLZ2` with 2 objectives and 4 parameters (both minimized).
 - `mixture`: a 4-component blend summing to 1 with an inequality, two smooth competing properties.
 - `p3ht`: the P3HT/CNT world (`lab.worlds.p3ht_cnt.P3HTCNTWorld.default()`): log conductivity
   (maximized, measured with the lab's replicate scatter) against the known material cost (minimized).
   Falls back to a smooth stand-in landscape if the world module is not importable.
 
 Hypervolumes are computed on the true (noise-free) objectives, every objective oriented to be
-maximized, above a fixed reference point per problem.
+maximized, above a fixed reference point per problem. As in botorch's benchmarks the reference point
+is part of the problem: every strategy is told it (each objective's `reference` in the space).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import numpy as np
 import torch
 from botorch.test_functions.multi_objective import DTLZ2, BraninCurrin
 
-from optimizers.sampling import sample_feasible
+from botorch.utils.sampling import draw_sobol_samples
+
+from optimizers.sampling import sample_feasible, space_filling_design
 from optimizers.search_space import SearchSpace
 
 
@@ -36,6 +39,26 @@ class Problem:
     n_initial: int
     known: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
     note: str = ""
+    initial: str = "space-filling"  # or "sobol": botorch's benchmark protocol for box-bounded test functions
+
+    def __post_init__(self) -> None:
+        """Tell the space the problem's reference point (raw units), so the strategies aim at the scored region."""
+        objectives = []
+        for o, r in zip(self.space.objectives, self.hv_ref):
+            raw = -float(r) if o.goal == "minimize" else float(r)
+            objectives.append(o.model_copy(update={"reference": float(np.exp(raw)) if o.scale == "log" else raw}))
+        self.space = self.space.model_copy(update={"objectives": tuple(objectives)})
+
+    def initial_design(self, seed: int) -> np.ndarray:
+        """The shared starting recipes: the lab's space-filling design, or a scrambled Sobol design of the box.
+
+        The maximin design seeks the boundary (in a mixture: the faces, where blends of fewer components sit);
+        DTLZ2's Pareto set is interior (x2.. = 0.5), so its start follows botorch's protocol instead.
+        """
+        if self.initial == "sobol":
+            bounds = torch.as_tensor(np.stack(self.space.bounds), dtype=torch.double)
+            return draw_sobol_samples(bounds, self.n_initial, q=1, seed=seed).squeeze(1).numpy()
+        return space_filling_design(self.space, self.n_initial, seed)
 
     def observe(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Noisy raw objective values `n x m` (log-scale objectives get multiplicative noise; known ones none)."""
@@ -59,6 +82,7 @@ class Problem:
 
 
 def _botorch_problem(name: str, fn, noise_sd: list[float], n_initial: int) -> Problem:
+    """A botorch test function as a box-bounded problem, started from a Sobol design of 2 (d + 1) points."""
     d = fn.dim
     bounds = fn.bounds.numpy()
     space = SearchSpace.from_dict(
@@ -71,17 +95,17 @@ def _botorch_problem(name: str, fn, noise_sd: list[float], n_initial: int) -> Pr
     def truth(X: np.ndarray) -> np.ndarray:
         return fn(torch.as_tensor(X, dtype=torch.double)).numpy()
 
-    return Problem(name, space, truth, np.array(noise_sd), -fn.ref_point.numpy(), n_initial)
+    return Problem(name, space, truth, np.array(noise_sd), -fn.ref_point.numpy(), n_initial, initial="sobol")
 
 
 def branin_currin() -> Problem:
     """botorch's BraninCurrin (minimized), noise sd 1% of each objective's range."""
-    return _botorch_problem("branin-currin", BraninCurrin(), [2.0, 0.1], 6)
+    return _botorch_problem("branin-currin", BraninCurrin(), [2.0, 0.1], 6)  # 2 (d + 1)
 
 
 def dtlz2() -> Problem:
-    """botorch's DTLZ2, 5 parameters, 2 objectives (minimized), noise sd 0.01."""
-    return _botorch_problem("dtlz2", DTLZ2(dim=5, num_objectives=2), [0.01, 0.01], 12)
+    """botorch's DTLZ2, 4 parameters, 2 objectives (minimized), noise sd 0.01."""
+    return _botorch_problem("dtlz2", DTLZ2(dim=4, num_objectives=2), [0.01, 0.01], 10)  # 2 (d + 1)
 
 
 def mixture() -> Problem:

@@ -4,8 +4,10 @@
 `optimizers.observations`), fits one GP per modelled objective and a success GP when runs failed,
 and returns `batch` feasible rows chosen by a strategy:
 
-- `default` (alias `thompson`): Thompson sample paths + Pareto-set search + hypervolume-greedy picks
-  (`optimizers.thompson_hypervolume`), seconds for q = 160;
+- `default`: Thompson sample paths + Pareto-set search + hypervolume-greedy picks
+  (`optimizers.thompson_hypervolume`), seconds for q = 160; small batches from few observations
+  (`ProposalSettings.exact_for`) go to exact qLogNEHVI instead, which is then both fast and better;
+- `thompson`: the sample-path strategy at every batch size;
 - `reference`: exact sequential-greedy qLogNEHVI (`optimizers.reference_nehvi`), for small batches;
 - `random`: uniform feasible sampling.
 With no measured rows (or too few) every strategy but `random` returns a space-filling design.
@@ -33,7 +35,7 @@ __all__ = ["STRATEGIES", "BatchLayout", "DispenseLimits", "KnownObjective", "Pro
 
 log = logging.getLogger(__name__)
 
-#: Strategy names accepted by `propose` (`thompson` is the campaign's older name of `default`).
+#: Strategy names accepted by `propose`.
 STRATEGIES = ("default", "reference", "random", "thompson")
 
 
@@ -96,13 +98,19 @@ def propose(
     else:
         beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points, settings.fit_maxiter, custom)
         feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points, settings.fit_maxiter)
-        if strategy == "reference":
+        exact = strategy == "default" and not custom and settings.exact_for(n_recipes, _n_recipes_measured(obs))
+        if strategy == "reference" or exact:
             X = log_nehvi_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings)
         else:
             X = thompson_hypervolume_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings, snap)
     X = _make_valid(space, snap(X), obs, seed)
     rows = np.repeat(X, layout.copies(int(batch)), axis=0)
     return pd.DataFrame(rows, columns=space.names)
+
+
+def _n_recipes_measured(obs: Observations) -> int:
+    """Distinct measured recipes (replicates count once)."""
+    return len(np.unique(np.round(obs.X[obs.measured], 9), axis=0)) if obs.measured.any() else 0
 
 
 def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int) -> np.ndarray:

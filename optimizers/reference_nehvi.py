@@ -11,6 +11,8 @@ also sequential greedy). Its cost grows with q: minutes for q = 160.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Callable
 
 import numpy as np
@@ -33,6 +35,8 @@ from optimizers.sampling import sample_feasible, space_filling_design
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
 from optimizers.surrogates import ObjectiveBelief, reference_point
+
+log = logging.getLogger(__name__)
 
 #: Points of the design on which a known but non-differentiable objective is emulated by a GP.
 KNOWN_DESIGN_POINTS = 256
@@ -75,8 +79,9 @@ def log_nehvi_batch(
     n: int,
     seed: int,
     settings: ProposalSettings,
+    deadline: float | None = None,
 ) -> np.ndarray:
-    """Propose `n` recipes (`n x d`) by sequential greedy qLogNEHVI."""
+    """Propose `n` recipes (`n x d`) by sequential greedy qLogNEHVI (fewer if `deadline` passes first)."""
     torch.manual_seed(seed)
     models: list[Model] = [b.gp.model_ if b.gp is not None else _known_model(space, b, seed) for b in beliefs]
     m = len(models)
@@ -112,15 +117,42 @@ def log_nehvi_batch(
         X, _ = optimize_acqf_discrete(acqf, q=n, choices=choices, unique=True)
         return X.detach().numpy()
     equalities, inequalities = space.linear_constraints_tensors()
-    X, _ = optimize_acqf(
-        acqf,
-        bounds=space.bounds_tensor(),
-        q=n,
-        num_restarts=settings.reference_restarts,
-        raw_samples=settings.reference_raw_samples,
-        sequential=True,
-        equality_constraints=equalities or None,
-        inequality_constraints=inequalities or None,
-        options={"batch_limit": settings.reference_restarts, "maxiter": 200, "seed": seed},
-    )
-    return X.detach().numpy()
+    return _sequential_greedy(acqf, space, n, seed, settings, equalities or None, inequalities or None, deadline)
+
+
+def _sequential_greedy(
+    acqf: qLogNoisyExpectedHypervolumeImprovement,
+    space: SearchSpace,
+    n: int,
+    seed: int,
+    settings: ProposalSettings,
+    equalities: list | None,
+    inequalities: list | None,
+    deadline: float | None,
+) -> np.ndarray:
+    """botorch's `optimize_acqf(sequential=True)`, slot by slot: each slot is optimized with the earlier
+    ones pending. Written out so that every slot is logged and a `deadline` (`time.monotonic()`) can
+    end the batch early (benchmarks time the reference at lab scale without waiting hours)."""
+    base_pending = acqf.X_pending
+    chosen: list[torch.Tensor] = []
+    t0 = time.monotonic()
+    for slot in range(n):
+        if deadline is not None and time.monotonic() >= deadline:
+            log.warning("reference: deadline reached after %d of %d slots (%.1f s)", slot, n, time.monotonic() - t0)
+            break
+        x, _ = optimize_acqf(
+            acqf,
+            bounds=space.bounds_tensor(),
+            q=1,
+            num_restarts=settings.reference_restarts,
+            raw_samples=settings.reference_raw_samples,
+            equality_constraints=equalities,
+            inequality_constraints=inequalities,
+            options={"batch_limit": settings.reference_restarts, "maxiter": 200, "seed": seed},
+        )
+        chosen.append(x.detach())
+        X = torch.cat(chosen, dim=-2)
+        acqf.set_X_pending(X if base_pending is None else torch.cat([base_pending, X], dim=-2))
+        log.info("reference: slot %d of %d after %.1f s", slot + 1, n, time.monotonic() - t0)
+    acqf.set_X_pending(base_pending)
+    return torch.cat(chosen, dim=-2).numpy() if chosen else np.empty((0, space.dim))

@@ -109,6 +109,18 @@ class Objective(BaseModel):
     goal: Literal["maximize", "minimize"] = "maximize"
     scale: Literal["linear", "log"] = "linear"
     unit: str = ""
+    reference: float | None = Field(
+        None,
+        description="the worst value still worth having, in the column's units: this objective's hypervolume "
+        "reference point (default: inferred from the data by botorch's rule)",
+    )
+
+    @model_validator(mode="after")
+    def _check_reference(self) -> "Objective":
+        if self.reference is not None and (not np.isfinite(self.reference) or (self.scale == "log" and self.reference <= 0)):
+            allowed = "a positive finite number (scale: log)" if self.scale == "log" else "a finite number"
+            raise ValueError(f"objectives.{self.name}.reference: {self.reference!r} is not {allowed}")
+        return self
 
 
 class SearchSpace(BaseModel):

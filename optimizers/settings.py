@@ -55,11 +55,24 @@ class ProposalSettings(BaseModel):
     min_success: float = Field(0.5, ge=0.0, le=1.0, description="candidates below this P(success) are dropped")
     max_fit_points: int | None = Field(250, ge=20, description="recipes used to fit GP hyperparameters")
     fit_maxiter: int | None = Field(None, ge=1, description="cap on L-BFGS iterations of each GP fit (None: botorch's)")
+    exact_max_batch: int = Field(
+        4, ge=0, description="default: batches of at most this many recipes use exact qLogNEHVI (0: never)"
+    )
+    exact_max_observations: int = Field(
+        200, ge=0, description="default: ... and only while at most this many recipes are measured (its cost grows with n)"
+    )
     reference_restarts: int = Field(4, ge=1, description="reference: restarts of each acquisition optimization")
     reference_raw_samples: int = Field(256, ge=8, description="reference: raw samples for initial conditions")
     reference_mc_samples: int = Field(128, ge=8, description="reference: QMC samples of qLogNEHVI")
 
+    def exact_for(self, q: int, n_measured: int) -> bool:
+        """Whether the default strategy hands a batch of `q` recipes from `n_measured` recipes to exact qLogNEHVI.
 
+        Measured (`benchmarks/compare_strategies.py`, q = 4): sample-path Thompson picks explore the
+        corners of a sparsely observed space (DTLZ2 in 4-D), where exact qLogNEHVI does not; at such
+        sizes the exact batch also costs only seconds.
+        """
+        return q <= self.exact_max_batch and n_measured <= self.exact_max_observations
     def samples_for(self, q: int) -> int:
         """Sample paths per objective for a batch of `q` recipes: more draws when each pick weighs more."""
         if self.n_samples is not None:

@@ -151,6 +151,11 @@ def success_probability(model: ReplicateGP | None, X: np.ndarray) -> np.ndarray:
 
 
 def reference_point(beliefs: list[ObjectiveBelief], X_measured: np.ndarray) -> torch.Tensor:
-    """Hypervolume reference point (oriented, `m`): botorch's rule on the posterior-mean Pareto front of `X_measured`."""
+    """Hypervolume reference point (oriented, `m`): each objective's `reference` where the space sets one,
+    else botorch's rule on the posterior-mean Pareto front of `X_measured`."""
     M = torch.as_tensor(np.stack([b.mean(X_measured) for b in beliefs], axis=1))
-    return infer_reference_point(M[is_non_dominated(M)])
+    ref = infer_reference_point(M[is_non_dominated(M)])
+    for j, b in enumerate(beliefs):
+        if b.objective.reference is not None:
+            ref[j] = float(b.oriented(np.array([b.objective.reference]))[0])
+    return ref

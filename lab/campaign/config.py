@@ -88,7 +88,7 @@ class CampaignConfig(BaseModel):
     hardware_config: str | None = Field(None, description="bench file of emulated hardware (default: shipped example)")
     faults: float | None = Field(None, ge=0.0, le=1.0, description="emulated hardware: per-reply fault rate")
     strategy: Literal["default", "thompson", "reference", "random"] = Field(
-        "default", description="batch strategy of optimizers.propose (thompson: older name of default)"
+        "default", description="batch strategy of optimizers.propose (thompson: the sample-path strategy at every batch size)"
     )
     name: str | None = Field(None, description="campaign name in the store (default: derived from scenario and seed)")
     objectives: tuple[str, ...] | None = Field(None, description="the scenario's objectives (checked, in any order)")

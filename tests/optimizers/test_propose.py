@@ -167,3 +167,34 @@ def test_bad_arguments():
         propose(MIXTURE, obs, 4, strategy="best")
     with pytest.raises(SearchSpaceError, match="batch must be a positive integer"):
         propose(MIXTURE, obs, 0)
+
+
+def test_reference_stops_at_its_deadline():
+    """The sequential greedy fills slot by slot; a deadline already past fills none, a far one fills all."""
+    import time
+
+    from optimizers.reference_nehvi import log_nehvi_batch
+    from optimizers.surrogates import fit_beliefs
+
+    settings = ProposalSettings(reference_restarts=1, reference_raw_samples=16, reference_mc_samples=8, fit_maxiter=25)
+    obs = read_observations(MIXTURE, _observed(MIXTURE, 10))
+    beliefs = fit_beliefs(MIXTURE, obs, {}, 0, settings.max_fit_points, settings.fit_maxiter, {})
+    none = log_nehvi_batch(MIXTURE, obs, beliefs, None, 2, 0, settings, deadline=time.monotonic() - 1.0)
+    assert none.shape == (0, MIXTURE.dim)
+    full = log_nehvi_batch(MIXTURE, obs, beliefs, None, 2, 0, settings, deadline=time.monotonic() + 600.0)
+    assert full.shape == (2, MIXTURE.dim) and MIXTURE.is_feasible(full).all()
+
+
+def test_default_hands_small_batches_to_exact_qlognehvi():
+    """q <= exact_max_batch from few observations: the default is the reference; above it, the sample-path strategy."""
+    tiny = dict(reference_restarts=1, reference_raw_samples=16, reference_mc_samples=8, fit_maxiter=25)
+    obs = _observed(MIXTURE, 10)
+    exact = ProposalSettings(**tiny, exact_max_batch=2)
+    never = ProposalSettings(**tiny, exact_max_batch=0)
+    assert exact.exact_for(2, 10) and not exact.exact_for(3, 10) and not exact.exact_for(2, 201)
+    default = propose(MIXTURE, obs, 2, seed=3, settings=exact).to_numpy()
+    reference = propose(MIXTURE, obs, 2, seed=3, settings=exact, strategy="reference").to_numpy()
+    np.testing.assert_array_equal(default, reference)
+    sample_paths = propose(MIXTURE, obs, 2, seed=3, settings=never.model_copy(update=FAST.model_dump(exclude_defaults=True)))
+    thompson = propose(MIXTURE, obs, 2, seed=3, strategy="thompson", settings=exact.model_copy(update=FAST.model_dump(exclude_defaults=True)))
+    np.testing.assert_array_equal(sample_paths.to_numpy(), thompson.to_numpy())

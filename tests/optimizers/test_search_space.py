@@ -77,3 +77,22 @@ def test_bad_definitions_name_the_field():
         SearchSpace.from_dict({"parameters": [{"name": "a", "low": 2, "high": 1}]})
     with pytest.raises(SearchSpaceError, match="unknown parameters"):
         SearchSpace.from_dict({"parameters": [{"name": "a", "low": 0, "high": 1}], "constraints": [{"sum": ["z"], "equals": 1}]})
+
+
+def test_objective_reference_is_checked_and_sets_the_reference_point():
+    """A scientist's "worst value still worth having" becomes the hypervolume reference point, oriented."""
+    from optimizers.surrogates import ObjectiveBelief, reference_point
+
+    base = {"parameters": [{"name": "x", "low": 0.0, "high": 1.0}]}
+    with pytest.raises(SearchSpaceError, match=r"objectives.*sigma.reference: -1.0 is not a positive finite number"):
+        SearchSpace.from_dict({**base, "objectives": [{"name": "sigma", "scale": "log", "reference": -1.0}]})
+    space = SearchSpace.from_dict(
+        {**base, "objectives": [{"name": "sigma", "scale": "log", "reference": 10.0}, {"name": "cost", "goal": "minimize"}]}
+    )
+    beliefs = [
+        ObjectiveBelief(space.objectives[0], known=lambda X: np.exp(1.0 + X[:, 0])),
+        ObjectiveBelief(space.objectives[1], known=lambda X: 1.0 + X[:, 0]),
+    ]
+    ref = reference_point(beliefs, np.linspace(0.0, 1.0, 5)[:, None]).numpy()
+    assert ref[0] == pytest.approx(np.log(10.0))  # set: log scale, maximized
+    assert ref[1] < -2.0  # not set: botorch's rule, a little beyond the dearest blend on the front (cost 2)
