@@ -48,6 +48,11 @@ class Observations:
         return ~self.pending
 
     @property
+    def measured_recipes(self) -> np.ndarray:
+        """The distinct measured recipes (replicates once, compared to 9 decimals), `k x d`."""
+        return np.unique(np.round(self.X[self.measured], 9), axis=0)
+
+    @property
     def X_pending(self) -> np.ndarray:
         """The pending rows, `p x d`."""
         return self.X[self.pending]

@@ -98,7 +98,7 @@ def propose(
     else:
         beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points, settings.fit_maxiter, custom)
         feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points, settings.fit_maxiter)
-        exact = strategy == "default" and not custom and settings.exact_for(n_recipes, _n_recipes_measured(obs))
+        exact = strategy == "default" and not custom and settings.exact_for(n_recipes, len(obs.measured_recipes))
         if strategy == "reference" or exact:
             X = log_nehvi_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings)
         else:
@@ -106,11 +106,6 @@ def propose(
     X = _make_valid(space, snap(X), obs, seed)
     rows = np.repeat(X, layout.copies(int(batch)), axis=0)
     return pd.DataFrame(rows, columns=space.names)
-
-
-def _n_recipes_measured(obs: Observations) -> int:
-    """Distinct measured recipes (replicates count once)."""
-    return len(np.unique(np.round(obs.X[obs.measured], 9), axis=0)) if obs.measured.any() else 0
 
 
 def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int) -> np.ndarray:

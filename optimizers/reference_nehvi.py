@@ -91,7 +91,7 @@ def log_nehvi_batch(
         models.append(feasibility.model_)
         objective = IdentityMCMultiOutputObjective(outcomes=list(range(m)))
         constraints = [lambda Z: 0.5 - Z[..., m]]
-    X_meas = np.unique(np.round(obs.X[obs.measured], 9), axis=0)
+    X_meas = obs.measured_recipes
     X_pend = obs.X_pending
     mc = torch.Size([settings.reference_mc_samples])
     if all(isinstance(g, GPyTorchModel) for g in models):
@@ -134,6 +134,7 @@ def _sequential_greedy(
     ones pending. Written out so that every slot is logged and a `deadline` (`time.monotonic()`) can
     end the batch early (benchmarks time the reference at lab scale without waiting hours)."""
     base_pending = acqf.X_pending
+    bounds = space.bounds_tensor()
     chosen: list[torch.Tensor] = []
     t0 = time.monotonic()
     for slot in range(n):
@@ -142,7 +143,7 @@ def _sequential_greedy(
             break
         x, _ = optimize_acqf(
             acqf,
-            bounds=space.bounds_tensor(),
+            bounds=bounds,
             q=1,
             num_restarts=settings.reference_restarts,
             raw_samples=settings.reference_raw_samples,

@@ -73,6 +73,7 @@ class ProposalSettings(BaseModel):
         sizes the exact batch also costs only seconds.
         """
         return q <= self.exact_max_batch and n_measured <= self.exact_max_observations
+
     def samples_for(self, q: int) -> int:
         """Sample paths per objective for a batch of `q` recipes: more draws when each pick weighs more."""
         if self.n_samples is not None:

@@ -109,8 +109,7 @@ def thompson_hypervolume_batch(
     rng = np.random.default_rng(seed)
     lows, highs = space.bounds
     scale = np.where(highs > lows, highs - lows, 1.0)
-    X_meas = obs.X[obs.measured]
-    X_meas_unique = np.unique(np.round(X_meas, 9), axis=0)
+    X_meas_unique = obs.measured_recipes
 
     centers = _pareto_centers(beliefs, X_meas_unique, settings.local_centers, rng)
     pool = candidate_pool(space, settings.pool_size, seed, centers=centers, n_local=settings.local_pool_size)
