@@ -25,3 +25,28 @@ class BenchError(LabError, RuntimeError):
 
 class CampaignLocked(StoreError):
     """Another live runner holds the campaign's lock (the message names its host and pid)."""
+
+
+#: Longest echo of a rejected value in an error line (a YAML anchor can expand a small file enormously).
+PREVIEW_CHARS = 80
+
+
+def preview(value: object, limit: int = PREVIEW_CHARS) -> str:
+    """A bounded `repr` of a rejected value: at most `limit` characters, never the whole of a huge input."""
+    if isinstance(value, (dict, list, tuple, set)) and len(value) > 20:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def validation_message(exc: Exception) -> str:
+    """One line naming the first invalid field of a pydantic `ValidationError`, what is wrong and a preview of it."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    if not errors:
+        return str(exc).splitlines()[0]
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = "" if first["type"] in ("value_error", "assertion_error", "missing") or "input" not in first \
+        else f" (got {preview(first['input'])})"
+    return f"{where}: {message}{got}" if where else f"{message}{got}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lab.campaign.config import CampaignConfig
-from lab.errors import ConfigError
+from lab.errors import ConfigError, validation_message
 from lab.scenarios import SCENARIOS
 
 #: Strategy names of the benchmark: the large-batch optimizer, sequential qLogNEHVI, uniform sampling.
@@ -47,9 +47,7 @@ class CampaignSpec:
                 name=f"bench-{self.slug}",
             )
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "campaign"
-            raise ConfigError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+            raise ConfigError(f"campaign: {validation_message(exc)}") from None
 
 
 class BenchConfig(BaseModel):

@@ -25,7 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lab.errors import ConfigError
+from lab.errors import ConfigError, validation_message
 
 
 class Schedule(BaseModel):
@@ -63,7 +63,8 @@ class CampaignConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scenario: Literal["p3ht-cnt", "electrode"] = "p3ht-cnt"
+    scenario: str = Field("p3ht-cnt", description="a built-in scenario (`lab scenario list`), or the scenario file's name")
+    scenario_file: str | None = Field(None, description="scenario file (YAML) of a material system described by the lab")
     days: int = Field(2, ge=1, le=365, description="number of daily cycles")
     batch: int = Field(160, ge=1, le=5000, description="films (samples) per day")
     seed: int = Field(0, ge=0, description="seeds the world, the stations and the optimizer")
@@ -100,6 +101,17 @@ class CampaignConfig(BaseModel):
     @classmethod
     def _scenario_defaults(cls, data: object) -> object:
         """Fill `droplets_per_recipe` (absent or None) with the scenario's default."""
+        if isinstance(data, dict) and data.get("scenario_file") is not None:
+            from lab.scenarios.spec import load_scenario_file
+
+            spec = load_scenario_file(data["scenario_file"])
+            recipe = spec.recipe
+            data = {**data, "scenario": spec.name}
+            if data.get("droplets_per_recipe") is None:
+                data["droplets_per_recipe"] = recipe.samples_per_recipe if recipe is not None else 1
+            if data.get("recipes_per_wafer") is None and recipe is not None:
+                data["recipes_per_wafer"] = recipe.recipes_per_substrate
+            return data
         if isinstance(data, dict) and data.get("droplets_per_recipe") is None:
             scenario = data.get("scenario", "p3ht-cnt")
             data = {**data, "droplets_per_recipe": DEFAULT_SAMPLES_PER_RECIPE.get(scenario, 6)}
@@ -107,7 +119,15 @@ class CampaignConfig(BaseModel):
 
     @model_validator(mode="after")
     def _hardware_options(self) -> CampaignConfig:
-        if self.scenario != "p3ht-cnt" and self.hardware != "simulated":
+        if self.scenario_file is None:
+            from lab.scenarios import SCENARIOS
+
+            if self.scenario not in SCENARIOS:
+                raise ValueError(f"scenario: unknown {self.scenario!r}; choose one of {', '.join(SCENARIOS)} "
+                                 "or give a scenario_file")
+        elif self.hardware == "hardware":
+            raise ValueError("hardware: scenario files run simulated or emulated")
+        if self.scenario_file is None and self.scenario != "p3ht-cnt" and self.hardware != "simulated":
             raise ValueError(f"hardware: {self.hardware!r} applies only to scenario p3ht-cnt; "
                              f"{self.scenario} runs simulated")
         if self.hardware == "simulated":
@@ -144,11 +164,10 @@ def load_campaign_config(path: str | Path, **overrides: object) -> CampaignConfi
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a campaign config must be a mapping of fields, got {type(data).__name__}")
     data.update({k: v for k, v in overrides.items() if v is not None})
-    if isinstance(data.get("hardware_config"), str) and not Path(data["hardware_config"]).is_absolute():
-        data["hardware_config"] = str((path.parent / data["hardware_config"]).resolve())
+    for key in ("hardware_config", "scenario_file"):
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str((path.parent / data[key]).resolve())
     try:
         return CampaignConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: {where}: {first['msg']} (got {first.get('input')!r})") from None
+        raise ConfigError(f"{path}: {validation_message(exc)}") from None

@@ -97,7 +97,7 @@ def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | 
         owned = scenario is None  # built after the lock: another runner's instruments are never touched
         scenario = scenario or build_scenario(
             config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
-            config.faults, config.conductivity_model
+            config.faults, config.conductivity_model, scenario_file=config.scenario_file
         )
         try:
             _check_objectives(config, scenario)
@@ -281,7 +281,8 @@ def history_columns(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The history in the public column order: day, sample_id, recipe, measurements, objectives, status, true_*."""
     space = scenario.space
     measured = [q for q in scenario.units if q not in space.objective_names]
-    front = ["day", "sample_id", *space.names, *measured, *space.objective_names, "status", "failure"]
+    front = ["day", "sample_id", *space.names, *measured, *space.objective_names, *scenario.annotations, "status",
+             "failure"]
     frame = history.copy()
     for c in front:
         if c not in frame:

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, p2d, propose, serve, stations, world
+from lab.cli import bench, campaign, emulate, hypothesis, p2d, propose, scenario, serve, stations, world, world_fit
 
 app = typer.Typer(
     name="lab",
@@ -16,7 +16,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(scenario.app, name="scenario")
 
+world.app.command(name="fit")(world_fit.command)
 app.add_typer(world.app, name="world")
 app.add_typer(p2d.app, name="p2d")
 app.add_typer(stations.app, name="stations")

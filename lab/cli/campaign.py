@@ -93,7 +93,8 @@ def _finish(result, out: Path | None, console: Console, seconds: float) -> None:
 
 @app.command("run")
 def run(
-    scenario: str = typer.Option("p3ht-cnt", help="Scenario: p3ht-cnt or electrode."),
+    scenario: str = typer.Option("p3ht-cnt", help="Built-in scenario (`lab scenario list`)."),
+    scenario_file: Path = typer.Option(None, help="Scenario file (YAML) of your own material system, instead of --scenario."),
     days: int = typer.Option(2, help="Number of daily cycles (>= 1)."),
     batch: int = typer.Option(160, help="Samples (films) per day (>= 1)."),
     seed: int = typer.Option(0, help="Seed of the world's noise, the stations and the optimizer (>= 0)."),
@@ -126,7 +127,8 @@ def run(
 
     with user_errors():
         config = CampaignConfig(
-            scenario=scenario, days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
+            scenario=scenario, scenario_file=str(scenario_file.resolve()) if scenario_file is not None else None,
+            days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
             thickness_fraction=thickness_fraction, hardware=hardware,
             hardware_config=str(hardware_config) if hardware_config is not None else None, faults=faults, name=name,
         )

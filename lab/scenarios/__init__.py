@@ -10,6 +10,14 @@ from lab.scenarios.base import MeasurementStep, Scenario
 SCENARIOS = ("p3ht-cnt", "electrode")
 
 
+def describe_scenarios() -> dict[str, str]:
+    """Each built-in scenario with one line saying what it optimizes."""
+    return {
+        "p3ht-cnt": "P3HT/CNT composite films: 5-component blends, drop-cast; conductivity vs cost (world: 233 real films)",
+        "electrode": "Li-ion NMC cathodes: recipe + calendering; energy vs power density (world: P2D surrogate)",
+    }
+
+
 def build_scenario(
     name: str,
     seed: int,
@@ -18,6 +26,7 @@ def build_scenario(
     hardware_config: str | Path | None = None,
     faults: float | None = None,
     conductivity_model: str = "graph",
+    scenario_file: str | Path | None = None,
 ) -> Scenario:
     """The scenario called `name`, seeded; `ConfigError` naming the known ones otherwise.
 
@@ -31,6 +40,12 @@ def build_scenario(
     """
     if hardware not in ("simulated", "emulated", "hardware"):
         raise ConfigError(f"hardware: unknown {hardware!r}; choose simulated, emulated or hardware")
+    if scenario_file is not None:
+        from lab.scenarios.file_scenario import FileScenario
+        from lab.scenarios.spec import load_scenario_file
+
+        hardware_config = hardware_config if hardware == "emulated" else None
+        return FileScenario(load_scenario_file(scenario_file), seed, hardware, hardware_config, faults)
     if name == "p3ht-cnt":
         from lab.scenarios.p3ht_cnt import P3HTCNTScenario
 

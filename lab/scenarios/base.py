@@ -33,6 +33,8 @@ class Scenario(ABC):
     dispense: DispenseLimits | None = None
     #: unit of each measured or true quantity, for the store and reports
     units: Mapping[str, str] = {}
+    #: extra per-sample columns of `history.csv` that `objective_frame` adds (e.g. the distance to the data)
+    annotations: tuple[str, ...] = ()
 
     @property
     def known_objectives(self) -> dict[str, KnownObjective]:

@@ -41,8 +41,9 @@ class HardwareDropCaster:
     """
 
     def __init__(self, instruments: Instruments, head: Head, wafer_map: WaferMap, settings: StationSettings,
-                 components: Sequence[str]) -> None:
+                 components: Sequence[str], total: float = 100.0) -> None:
         self.name = "drop-casting (hardware)"
+        self._total = total
         self._instruments = instruments
         self._head = head
         self._wafer_map = wafer_map
@@ -58,10 +59,10 @@ class HardwareDropCaster:
         self.failures: Counter[str] = Counter()
 
     def volumes_ul(self, recipe: Mapping[str, float]) -> dict[str, float]:
-        """Volumes [uL] per component of one mix of `recipe` (fractions in %), snapped to dispensable ones."""
+        """Volumes [uL] per component of one mix of `recipe` (components summing to `total`), snapped to dispensable ones."""
         fractions = np.array([[float(recipe[c]) for c in self._components]])
         snap = snap_to_dispensable(fractions, mix_volume_ul=self._settings.mix_volume_ul,
-                                   min_volume_ul=self._min_volume_ul)
+                                   min_volume_ul=self._min_volume_ul, total=self._total)
         return dict(zip(self._components, snap.volumes_ul[0].tolist()))
 
     def _fail(self, films: Sequence[FilmKey], reason: str, kind: str,
@@ -277,6 +278,20 @@ class HardwareConductivityStation:
             log.warning("%s: no thickness: no step height at %s mm (stylus lost contact?)", film.sample_id, xy)
             return None
         return t
+
+    def measure_thickness(self, film: FilmKey) -> Reading:
+        """Profile `film` alone: `thickness` [nm] (no values when the profilometer gives no step height)."""
+        try:
+            xy = self._wafer_map.position(film)
+        except KeyError:
+            return self._fail(film, "film was never cast", "not_cast")
+        try:
+            self._head.move_over(xy, self._measure_z)
+        except DriverError as exc:
+            return self._fail(film, f"profilometer: {describe(exc)}", "driver")
+        thickness = self._thickness(film, xy)
+        values = {} if thickness is None else {"thickness": thickness}
+        return Reading(film=film, station=self.name, values=values, units={"thickness": "nm"} if values else {})
 
     def measure(self, film: FilmKey, with_thickness: bool | None = None) -> Reading:
         """Measure `sheet_resistance` [Ohm/sq], and `thickness` [nm] and `conductivity` [S/cm] if asked.

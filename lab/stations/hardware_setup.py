@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from drivers.config import HardwareConfig, example_config_path, parse_hardware_config
 from drivers.emulators.faults import FaultConfig
 from drivers.errors import HardwareConfigError
-from lab.errors import ConfigError
+from lab.errors import ConfigError, validation_message
 
 #: Pump stock solution holding each blend component (the real data's d1/d2/d6/d8 dispersions).
 DEFAULT_STOCKS: dict[str, str] = {"p3ht": "p3ht", "l_swcnt": "d1", "s_swcnt": "d2", "mwcnt": "d6", "dwcnt": "d8"}
@@ -96,9 +96,7 @@ def parse_hardware_setup(data: object, source: str = "<dict>") -> HardwareSetup:
     try:
         return HardwareSetup.model_validate({"hardware": hardware, **lab_sections})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+        raise ConfigError(f"{source}: {validation_message(exc)}") from None
 
 
 def load_hardware_setup(path: str | Path | None = None) -> HardwareSetup:

@@ -84,12 +84,12 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
         day = days.get(recipe.day_id)
         if day is not None and day.campaign_id != f.campaign_id:
             p.append(f"film {f.sample_id}: campaign {f.campaign_id} but its recipe is of campaign {day.campaign_id}")
-        if f.status not in FILM_STATES:
+        campaign = campaigns.get(f.campaign_id)
+        route = (campaign.route or {}) if campaign is not None else {}
+        if f.status not in FILM_STATES and f.status not in route.get("states", ()):
             p.append(f"film {f.sample_id}: unknown state {f.status!r}")
         if (f.status == "failed") != bool(f.failure):
             p.append(f"film {f.sample_id}: state {f.status} with failure {f.failure!r}")
-        campaign = campaigns.get(f.campaign_id)
-        route = (campaign.route or {}) if campaign is not None else {}
         missing = sorted(_required(route, f.status) - quantities[f.id])
         if missing:
             p.append(f"film {f.sample_id}: {f.status} but missing measurement(s) {missing}")

@@ -28,8 +28,8 @@ from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, Rec
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
 
-#: Every state a film can be in; the measuring states between `cast` and `measured` are the stations'.
-FILM_STATES = ("planned", "cast", "optical", "electrical", "tested", "measured", "failed")
+#: The states every film passes through; between `cast` and `measured` come the campaign's route states.
+FILM_STATES = ("planned", "cast", "measured", "failed")
 
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
 RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
@@ -196,8 +196,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def record_reading(self, campaign_id: int, reading: Reading, state: str) -> None:
         """Add one station's reading to a film and move it to `state` (or to `failed` if the reading failed)."""
-        if state not in FILM_STATES:
-            raise StoreError(f"film state {state!r} is not one of {FILM_STATES}")
+        if state in ("planned", "failed") or not state:
+            raise StoreError(f"film state {state!r} is not a measuring state (a station of the route, or measured)")
         _check_finite(reading.values, f"film {reading.film.sample_id} station {reading.station}")
         with self._transaction("record_reading") as s:
             film = self._film(s, campaign_id, reading.film)

@@ -1,0 +1,246 @@
+"""A scenario built from a scenario file alone: no Python for a new material system.
+
+The file's route becomes the measuring steps, its world the ground truth (a `DatasetWorld` emulated from past
+measurements), its formulas the derived quantities, its objectives what is optimized and scored. Stations are
+simulated (`lab.stations.world_stations`) or, with `hardware="emulated"`, the real drivers talking to emulated
+instruments whose films follow the same world (`lab.stations.world_backend`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from lab.errors import ConfigError
+from lab.scenarios.base import MeasurementStep, Scenario
+from lab.scenarios.formulas import evaluate_all
+from lab.scenarios.spec import STATION_KINDS, ScenarioSpec
+from optimizers.settings import DispenseLimits
+
+#: Feasible recipes sampled to find the world's optimum and the worst value of each objective.
+DENSE_SAMPLES = 4000
+
+
+class FileScenario(Scenario):
+    """The scenario a `ScenarioSpec` describes, on simulated or emulated stations.
+
+    Args:
+        spec: The validated scenario file.
+        seed: Seeds the samples' realisations, failures and which samples a `share` station measures.
+        hardware: `simulated` (stations in direct Python) or `emulated` (drivers + emulated instruments).
+        hardware_config: Bench file of emulated hardware (default: the drivers' shipped example).
+        faults: Emulated hardware: per-reply fault rate overriding the bench file's.
+    """
+
+    def __init__(self, spec: ScenarioSpec, seed: int = 0, hardware: str = "simulated",
+                 hardware_config=None, faults: float | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.world = build_world(spec)
+        self.units = {q: spec.units.get(q, "") for q in [*spec.quantities, *(o.name for o in spec.objectives)]}
+        self.annotations = ("distance_to_data", "extrapolated") if hasattr(self.world, "distance_to_data") else ()
+        recipe = spec.recipe
+        self.dispense = None
+        if recipe is not None:
+            total = spec.mixture_total
+            if total is None:
+                raise ConfigError("recipe.components: a mixture needs one constraint {sum: components, equals: total}")
+            self.dispense = DispenseLimits(components=recipe.components, mix_volume_ul=recipe.mix_volume_ul,
+                                           min_volume_ul=recipe.min_volume_ul, total=total)
+        self.space = spec.search_space.model_copy(update={"objectives": tuple(
+            o if o.reference is not None else o.model_copy(update={"reference": self._worst[o.name]})
+            for o in spec.search_space.objectives)})
+        self._stations = None
+        if hardware == "simulated":
+            self._simulated_stations(seed)
+        elif hardware == "emulated":
+            self._emulated_stations(seed, hardware_config, faults)
+        else:
+            raise ConfigError(f"hardware: {hardware!r} is not available to scenario files; choose simulated or emulated")
+
+    # ------------------------------------------------------------------ stations
+    def _simulated_stations(self, seed: int) -> None:
+        from lab.stations.world_stations import WorldBench, WorldMaker, WorldStation
+
+        self.bench = WorldBench(self.world, seed, self.spec.world.failure_rate)
+        self.maker = WorldMaker(self.bench, self.spec.parameter_names, self.dispense)
+        self.steps = tuple(
+            MeasurementStep(step.station, WorldStation(self.bench, step.station, step.measures, step.share, i).measure,
+                            step.measures if step.share >= 1.0 else ())
+            for i, step in enumerate(self.spec.route)
+        )
+
+    def _emulated_stations(self, seed: int, hardware_config, faults: float | None) -> None:
+        from lab.stations.world_backend import emulated_route
+
+        if self.dispense is None:
+            raise ConfigError("recipe: emulated hardware mixes stock solutions; the scenario file needs a recipe section")
+        for i, step in enumerate(self.spec.route):
+            native = STATION_KINDS[step.station]
+            other = [q for q in step.measures if q not in native]
+            if other:
+                raise ConfigError(f"route.{i}.measures: with emulated hardware station {step.station} measures "
+                                  f"{', '.join(native)}, not {other[0]!r}")
+        self._stations, self.maker, self.steps = emulated_route(self, seed, hardware_config, faults)
+
+    def diagnostics(self) -> dict:
+        return self._stations.diagnostics() if self._stations is not None else {}
+
+    def close(self) -> None:
+        if self._stations is not None:
+            self._stations.close()
+
+    # ------------------------------------------------------------------ truth and objectives
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        return frame[self.spec.parameter_names].to_numpy(dtype=float)
+
+    def _cost(self, X: np.ndarray, prices: Mapping[str, float]) -> np.ndarray:
+        names = self.spec.parameter_names
+        return np.asarray(X, dtype=float)[:, [names.index(c) for c in prices]] @ np.array(list(prices.values()))
+
+    @property
+    def known_objectives(self):
+        return {o.name: (lambda X, p=o.prices: self._cost(X, p)) for o in self.spec.objectives if o.prices is not None}
+
+    def true_quantities(self, X: np.ndarray) -> pd.DataFrame:
+        """Noise-free measured and derived quantities and objectives of recipes `X`."""
+        X = np.asarray(X, dtype=float)
+        truth = self.world.true_values(X)
+        values = {q: truth[q].to_numpy(dtype=float) for q in self.spec.measured}
+        values |= evaluate_all(self.spec.formulas, values, self.spec.derived_order)
+        for o in self.spec.objectives:
+            if o.prices is not None:
+                values[o.name] = self._cost(X, o.prices)
+        return pd.DataFrame(values)
+
+    def truth(self, recipe: Mapping[str, float]) -> dict[str, float]:
+        x = np.array([[float(recipe[p]) for p in self.spec.parameter_names]])
+        return {k: float(v) for k, v in self.true_quantities(x).iloc[0].items()}
+
+    def objective_frame(self, history: pd.DataFrame) -> pd.DataFrame:
+        """Derived quantities of each sample (from its readings), the objectives, and its distance to the data."""
+        out = pd.DataFrame(index=history.index)
+        measured = history["status"] == "measured"
+        values = {q: pd.to_numeric(history[q], errors="coerce").to_numpy(dtype=float) if q in history
+                  else np.full(len(history), np.nan) for q in self.spec.measured}
+        derived = evaluate_all(self.spec.formulas, values, self.spec.derived_order)
+        for q, v in derived.items():
+            out[q] = pd.Series(v, index=history.index).where(measured)
+        X = self._matrix(history)
+        for o in self.spec.objectives:
+            if o.prices is not None:
+                out[o.name] = self._cost(X, o.prices)
+            elif o.name not in derived:
+                out[o.name] = pd.Series(values[o.name], index=history.index).where(measured)
+        if self.annotations:
+            distance = self.world.distance_to_data(X)
+            out["distance_to_data"] = distance
+            out["extrapolated"] = distance > self.world.extrapolation_distance
+        return out
+
+    def true_objectives(self, X: np.ndarray) -> pd.DataFrame:
+        return self.true_quantities(X)[self.space.objective_names]
+
+    def objective_models(self, history: pd.DataFrame):
+        """Derived objectives through a graph of GP nodes over their measured intermediates (`model: auto|graph`)."""
+        from lab.scenarios.formula_belief import fit_formula_belief
+
+        models = {}
+        for o in self.spec.objectives:
+            if self.spec.objective_kind(o.name) != "graph":
+                continue
+            belief = fit_formula_belief(history, self.spec.parameter_names, o.name, self.spec.intermediates(o.name),
+                                        self.spec.formulas, self.spec.derived_order, o.scale == "log")
+            if belief is not None:
+                models[o.name] = belief
+        return models
+
+    # ------------------------------------------------------------------ scoring
+    @cached_property
+    def _dense(self) -> pd.DataFrame:
+        """The truth on a fixed dense feasible sample of the space (the optimum and the worst values)."""
+        from optimizers.sampling import sample_feasible
+
+        X = sample_feasible(self.spec.search_space, DENSE_SAMPLES, seed=0)
+        return self.true_quantities(X)
+
+    @cached_property
+    def _worst(self) -> dict[str, float]:
+        """The worst value of each objective over the dense sample: the default reference, so every recipe counts."""
+        worst = {}
+        for o in self.spec.objectives:
+            v = self._dense[o.name].to_numpy(dtype=float)
+            v = v[np.isfinite(v) & (v > 0)] if o.scale == "log" else v[np.isfinite(v)]
+            worst[o.name] = float(v.min() if o.goal == "maximize" else v.max())
+        return worst
+
+    def world_optimum(self) -> dict[str, float]:
+        out = {}
+        for o in self.spec.objectives:
+            v = self._dense[o.name].to_numpy(dtype=float)
+            out[o.name] = float(np.nanmax(v) if o.goal == "maximize" else np.nanmin(v))
+        return out
+
+    def hypervolume_reference(self) -> np.ndarray:
+        ref = {o.name: o.reference for o in self.space.objectives}
+        return self.hypervolume_space(pd.DataFrame([ref]))[0]
+
+    def hypervolume_description(self) -> str:
+        return ", ".join(f"{'log10 ' if o.scale == 'log' else ''}{o.name} {o.goal}d" for o in self.space.objectives)
+
+    def summary_figures(self, summary: dict) -> dict:
+        figures = {"scenario_file": {"name": self.spec.name, "objectives": {o.name: self.spec.objective_kind(o.name)
+                                                                            for o in self.spec.objectives}},
+                   "hypervolume_space": self.hypervolume_description()}
+        if hasattr(self.world, "describe"):
+            figures["world"] = self.world.describe()
+        return figures
+
+    def report_sections(self, history: pd.DataFrame, summary: dict) -> list[tuple[str, str]]:
+        from lab.reports.html import table_to_html
+
+        rows = [{"objective": o.name, "goal": o.goal, "scale": o.scale, "defined as": self._definition(o.name),
+                 "reference": f"{self.space.objectives[i].reference:.4g}"}
+                for i, o in enumerate(self.spec.objectives)]
+        sections = [("Objectives", table_to_html(pd.DataFrame(rows)))]
+        if self.annotations and len(history):
+            recipes = history.drop_duplicates("recipe_id") if "recipe_id" in history else history
+            X = self._matrix(recipes)
+            d = self.world.distance_to_data(X)
+            flagged = d > self.world.extrapolation_distance
+            table = recipes[["day", *self.spec.parameter_names]].copy()
+            table["distance_to_data"] = d
+            table["extrapolated"] = flagged
+            text = (f"<p>{int(flagged.sum())} of {len(flagged)} recipes lie farther than "
+                    f"{self.world.extrapolation_distance:.3g} (scaled units) from every measured recipe of the "
+                    "emulated data: the world extrapolates there.</p>")
+            world = self.world.describe()
+            fit = pd.DataFrame([{"quantity": q, **v} for q, v in world.get("quantities", {}).items()])
+            sections.append(("Emulated world", text + (table_to_html(fit) if len(fit) else "")
+                             + table_to_html(table.sort_values("distance_to_data", ascending=False).head(15))))
+        return sections
+
+    def _definition(self, name: str) -> str:
+        kind = self.spec.objective_kind(name)
+        if kind == "cost":
+            prices = next(o.prices for o in self.spec.objectives if o.name == name)
+            return " + ".join(f"{p:g} x {c}" for c, p in prices.items())
+        if name in self.spec.derived:
+            how = "graph of GPs over " + ", ".join(self.spec.intermediates(name)) if kind == "graph" else "one GP"
+            return f"{self.spec.derived[name]} ({how})"
+        return "measured (one GP)"
+
+
+def build_world(spec: ScenarioSpec):
+    """The ground truth a scenario file names: a dataset emulated from its CSV of past measurements."""
+    path = spec.world_path()
+    if path is None:
+        raise ConfigError(f"world.builtin: {spec.world.builtin!r} worlds run as the built-in scenario itself "
+                          "(`lab campaign run --scenario NAME`)")
+    from lab.worlds.dataset import load_dataset_world
+
+    space = spec.search_space
+    return load_dataset_world(path, spec.parameter_names, spec.measured, bounds=space.bounds, seed=0)
