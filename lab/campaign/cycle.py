@@ -1,7 +1,8 @@
-"""One daily cycle as persisted steps, resumable from whatever state a crash left in the store.
+"""The engine of a daily cycle: it executes the day's plan (`lab.campaign.plan`) step by persisted step,
+resumable from whatever state a crash left in the store.
 
-    propose -> start_day (recipes) -> plan_films -> per recipe: begin_mixing -> maker.cast -> record_cast
-    -> per film, per measuring station: measure -> record_reading -> finish_day
+    Propose (start_day) -> LayOut (plan_films) -> per recipe: Mix (begin_mixing -> maker.cast -> record_cast)
+    -> per film, per measuring station: Measure (measure -> record_reading) -> FinishDay (finish_day)
 
 Every arrow is one store transaction, written before and after each physical action, so a restarted
 runner knows exactly what happened. Resuming a day re-reads it from the store and carries on:
@@ -32,11 +33,12 @@ import numpy as np
 from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
 from lab.campaign.events import Checkpoints
+from lab.campaign.plan import LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step, day_plan
 from lab.errors import LabError
 from lab.scenarios import MeasurementStep, Scenario
 from lab.stations.base import DROPLET_LETTERS, CastResult, FilmKey, Reading
 from lab.store import RecipeRecord, Store
-from lab.store.progress import FilmState, RecipeState
+from lab.store.progress import RecipeState
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,12 @@ def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tu
     return plan
 
 
+def planned_recipes(recipes: Sequence[RecipeState]) -> list[PlannedRecipe]:
+    """The store's recipes of a day as the plan sees them."""
+    return [PlannedRecipe(r.id, i, r.status, dict(r.values), tuple((f.key, f.status) for f in r.films))
+            for i, r in enumerate(recipes)]
+
+
 class DayCycle:
     """Runs (or resumes) the days of one campaign against one scenario, step by persisted step."""
 
@@ -116,6 +124,7 @@ class DayCycle:
         self._streak: dict[str, tuple[int, str]] = {}
         self._day = 0
         self.quarantined: dict[str, str] = {}
+        self._film_states: dict[FilmKey, str] = {}
 
     def note_restart(self) -> None:
         """Tell the maker this runner carries on an earlier one's campaign (e.g. the vial must be purged)."""
@@ -124,35 +133,49 @@ class DayCycle:
 
     # ------------------------------------------------------------------ a day
     def run_day(self, day: int, propose: Proposer) -> str:
-        """Run or resume day `day`; return its final status (`done` or `partial`)."""
+        """Run or resume day `day` as a plan of steps (`lab.campaign.plan`); return its status (`done`/`partial`)."""
         t0 = time.perf_counter()
         self.control.check_stop()
         self._day, self._streak = day, {}
         info = next((d for d in self.store.days(self.cid) if d.index == day), None)
         if info is None:
-            with self.cp.step("propose", day=day):
-                X, strategy = propose(day)
-                day_id, _ = self.store.start_day(self.cid, day, strategy, self._records(X))
+            self.execute(Propose(day), propose)
+            info = next(d for d in self.store.days(self.cid) if d.index == day)
             self.quarantined = {}
         else:
-            day_id, self.quarantined = info.id, dict(info.quarantined)
-        recipes = self.store.day_recipes(self.cid, day)
-        if any(not r.films for r in recipes):
-            with self.cp.step("plan", day=day):
-                plan = plan_day(self.config, day, [r.id for r in recipes])
-                self.store.plan_films(self.cid, [(k, rid) for rid, keys in plan for k in keys], skip_existing=True)
-        n = len(recipes)
-        for slot in range(n):
-            self.control.check_stop()
-            recipe = self.store.day_recipes(self.cid, day)[slot]
-            self._make(day, recipe)
-            self._measure_recipe(day, recipe.id)
-            if self.on_progress:
-                self.on_progress(day, slot + 1, n)
+            self.quarantined = dict(info.quarantined)
+        if any(not r.films for r in self.store.day_recipes(self.cid, day)):
+            self.execute(LayOut(day))
+        for step in day_plan(day, planned_recipes(self.store.day_recipes(self.cid, day)), self.route,
+                             self.quarantined):
+            self.execute(step)
         status = "partial" if self.quarantined else "done"
         with self.cp.step("finish_day", day=day):
-            self.store.finish_day(day_id, status, busy_s=time.perf_counter() - t0)
+            self.store.finish_day(info.id, status, busy_s=time.perf_counter() - t0)
         return status
+
+    def execute(self, step: Step, propose: Proposer | None = None) -> None:
+        """Carry out one step of a plan: one store transaction around each physical act (the engine)."""
+        if isinstance(step, Propose):
+            with self.cp.step("propose", day=step.day):
+                X, strategy = propose(step.day)
+                self.store.start_day(self.cid, step.day, strategy, self._records(X))
+        elif isinstance(step, LayOut):
+            with self.cp.step("plan", day=step.day):
+                recipes = self.store.day_recipes(self.cid, step.day)
+                plan = plan_day(self.config, step.day, [r.id for r in recipes])
+                self.store.plan_films(self.cid, [(k, rid) for rid, keys in plan for k in keys], skip_existing=True)
+        elif isinstance(step, Mix):
+            self.control.check_stop()
+            recipe = self.store.day_recipes(self.cid, step.day)[step.slot]
+            self._make(step.day, recipe)
+            recipe = next(r for r in self.store.day_recipes(self.cid, step.day) if r.id == recipe.id)
+            self._film_states = {f.key: f.status for f in recipe.films}
+        elif isinstance(step, Measure):
+            self._measure(step)
+        elif isinstance(step, RecipeDone):
+            if self.on_progress:
+                self.on_progress(step.day, step.slot, step.of)
 
     def _records(self, X: np.ndarray) -> list[RecipeRecord]:
         space = self.scenario.space
@@ -209,34 +232,20 @@ class DayCycle:
                                recipe_status="interrupted" if interrupted else "cast")
 
     # ------------------------------------------------------------------ measuring
-    def _measure_recipe(self, day: int, recipe_id: int) -> None:
-        """Take each film of a recipe through the measuring stations it has not visited yet."""
-        recipe = next(r for r in self.store.day_recipes(self.cid, day) if r.id == recipe_id)
-        for film in recipe.films:
-            self._measure_film(day, recipe_id, film)
-
-    def _measure_film(self, day: int, recipe_id: int, film: FilmState) -> None:
-        steps = self.scenario.steps
-        if film.status == "cast":
-            first = 0
-        elif film.status in self.route[:-1]:
-            first = self.route.index(film.status) + 1
-        else:
-            return  # planned (a skipped recipe), measured or failed
-        for i in range(first, len(steps)):
-            step = steps[i]
-            if step.state in self.quarantined:
-                return  # the quarantine failed this film
-            self.control.check_stop()
-            ids = {"day": day, "recipe_id": recipe_id, "film": film.key.sample_id, "state": step.state}
-            with self.cp.step("measure", **ids):
-                reading = self._read(step, film.key)
-                self.cp.passed("measure.read", **ids)
-                final = i == len(steps) - 1
-                self.store.record_reading(self.cid, reading, "measured" if final else step.state)
-            self._count(step.state, reading.ok, reading.failure or "")
-            if not reading.ok:
-                return
+    def _measure(self, step: Measure) -> None:
+        """One reading of a film at a station, if the film has reached the station before it and it is not quarantined."""
+        index = self.route.index(step.station)
+        expected = "cast" if index == 0 else self.route[index - 1]
+        if self._film_states.get(step.film) != expected or step.station in self.quarantined:
+            return  # failed on the way, quarantined, or not made
+        self.control.check_stop()
+        ids = {"day": step.day, "recipe_id": step.recipe_id, "film": step.film.sample_id, "state": step.station}
+        with self.cp.step("measure", **ids):
+            reading = self._read(self.scenario.steps[index], step.film)
+            self.cp.passed("measure.read", **ids)
+            self.store.record_reading(self.cid, reading, "measured" if step.final else step.station)
+        self._film_states[step.film] = ("measured" if step.final else step.station) if reading.ok else "failed"
+        self._count(step.station, reading.ok, reading.failure or "")
 
     def _read(self, step: MeasurementStep, key: FilmKey) -> Reading:
         """One reading, the step retried when it raised (a measurement is safe to repeat)."""
