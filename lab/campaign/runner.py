@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 #: Called before a new day starts, with its index (may block, or raise `CampaignStopped`).
 DayGate = Callable[[int], None]
 
-__all__ = ["CampaignResult", "ProgressCallback", "RunControl", "plan_day", "resume_campaign", "run_campaign",
-           "write_outputs"]
+__all__ = ["CampaignResult", "ProgressCallback", "RunControl", "plan_day", "plan_next_day", "resume_campaign",
+           "run_campaign", "write_outputs"]
 
 
 @dataclass
@@ -289,3 +289,47 @@ def history_columns(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             frame[c] = np.nan
     truth = sorted(c for c in frame.columns if c.startswith("true_"))
     return frame[front + truth]
+
+
+def plan_next_day(store: Store, campaign_id: int) -> list:
+    """The steps the campaign's next unfinished day would run, as a dry run: nothing moves, nothing is written.
+
+    A day already in the store is planned from the state it is in (what a resumed runner would do); a new day
+    is proposed exactly as the runner would (the proposal is a pure function of the history and the seed),
+    on simulated stations so no instrument is opened.
+    """
+    from lab.campaign.cycle import planned_recipes
+    from lab.campaign.plan import LayOut, PlannedRecipe, Propose, day_plan
+
+    info = store.campaign(campaign_id)
+    if info is None:
+        raise StoreError(f"campaign {campaign_id} is not in the store")
+    config = CampaignConfig.model_validate(info.config)
+    pending = _pending_days(store, campaign_id, config.days)
+    if not pending:
+        return []
+    day = pending[0]
+    route = list(info.route.get("states", []))
+    known = next((d for d in store.days(campaign_id) if d.index == day), None)
+    head: list = []
+    if known is not None:
+        recipes = planned_recipes(store.day_recipes(campaign_id, day))
+        quarantined = dict(known.quarantined)
+    else:
+        scenario = build_scenario(config.scenario, config.seed, config.thickness_fraction, "simulated", None, None,
+                                  config.conductivity_model, scenario_file=config.scenario_file)
+        try:
+            X, _strategy = _next_recipes(config, scenario, _history_with_objectives(store, campaign_id, scenario), day)
+            names = scenario.space.names
+            route = route or [s.state for s in scenario.steps]
+        finally:
+            scenario.close()
+        recipes = [PlannedRecipe(-(i + 1), i, "planned", dict(zip(names, row.tolist()))) for i, row in enumerate(X)]
+        quarantined = {}
+        head = [Propose(day)]
+    if any(not r.films for r in recipes):
+        layout = dict(plan_day(config, day, [r.id for r in recipes]))
+        recipes = [r if r.films else PlannedRecipe(r.id, r.slot, r.status, r.values,
+                                                   tuple((k, "planned") for k in layout[r.id])) for r in recipes]
+        head.append(LayOut(day))
+    return head + day_plan(day, recipes, route, quarantined)

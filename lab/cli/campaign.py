@@ -237,6 +237,34 @@ def stop(
                 raise fail(f"{info.name}: the runner did not stop within {wait:g} s")
 
 
+@app.command("plan")
+def plan(
+    out: Path = typer.Option(None, help="Output directory of the campaign."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+    campaign: str = typer.Option(None, help="Campaign name (default: the store's only unfinished campaign)."),
+) -> None:
+    """Dry-run the next day: print its steps with recipes and substrate positions; move nothing, write nothing."""
+    from lab.campaign.plan import Measure, describe_step
+    from lab.campaign.runner import plan_next_day
+    from lab.campaign.session import select_campaign, store_url_for
+    from lab.store import Store
+
+    console = Console()
+    with user_errors():
+        url = store_url_for(out, store)
+        with Store(url, read_only=True) as db:
+            info = select_campaign(db, campaign, unfinished=True)
+            steps = plan_next_day(db, info.id)
+    if not steps:
+        console.print(f"{info.name}: every day is finished; nothing to plan", highlight=False)
+        return
+    measures = sum(isinstance(s, Measure) for s in steps)
+    console.print(f"[bold]{info.name}[/]: {len(steps)} steps ({measures} readings); dry run, nothing moved or written",
+                  highlight=False)
+    for step in steps:
+        console.print(describe_step(step), highlight=False, markup=False)
+
+
 @app.command("check")
 def check(
     out: Path = typer.Option(None, help="Output directory of the campaign."),

@@ -7,6 +7,7 @@ the store as it was. Callers get ids, dataclasses and DataFrames; ORM objects ne
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,19 +64,30 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
     Args:
         url: SQLAlchemy URL (`sqlite_url(path)` for a file).
         before_commit: Called with the write's name inside each write transaction, before it commits.
+        read_only: Open an existing store for reading only: no schema is created, a SQLite file is opened
+            read-only (dry runs and reports leave its bytes unchanged).
     """
 
-    def __init__(self, url: str, before_commit: CommitHook | None = None) -> None:
+    def __init__(self, url: str, before_commit: CommitHook | None = None, read_only: bool = False) -> None:
         self._before_commit = before_commit
         try:
-            connect_args = {"timeout": 30.0} if url.startswith("sqlite") else {}
-            self._engine: Engine = create_engine(url, future=True, connect_args=connect_args)
+            connect_args: dict = {"timeout": 30.0} if url.startswith("sqlite") else {}
+            if read_only and url.startswith("sqlite:///"):
+                path = url.removeprefix("sqlite:///")
+                if not Path(path).is_file():
+                    raise StoreError(f"store {url!r}: no such store file")
+                self._engine = create_engine(
+                    "sqlite://", future=True,
+                    creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0))
+            else:
+                self._engine: Engine = create_engine(url, future=True, connect_args=connect_args)
         except (ArgumentError, SQLAlchemyError, ValueError, ImportError) as exc:
             raise StoreError(f"store {url!r} cannot be opened: {exc}") from None
-        if self._engine.dialect.name == "sqlite":
+        if self._engine.dialect.name == "sqlite" and not read_only:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         try:
-            Base.metadata.create_all(self._engine)
+            if not read_only:
+                Base.metadata.create_all(self._engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"store {url!r} cannot be opened: {exc.__class__.__name__}: {exc.orig or exc}") from None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
