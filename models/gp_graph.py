@@ -196,6 +196,15 @@ class GPGraph:
         """Predictive mean of the target per row, `n` (see `predict_target`)."""
         return self.predict_target(data, condition_on, n_samples, seed).mean
 
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """Predictive mean of the target from the recipe alone at `X` (`N x d`, input columns) -> `N` (`Belief`)."""
+        frame = pd.DataFrame(np.asarray(X, dtype=float), columns=list(self.input_columns))
+        return self.predict_target(frame).mean
+
+    def sample(self, X: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+        """`n` joint sample paths of the target at `X` -> `n x N` (Matheron paths through the graph; `Belief`)."""
+        return self.sample_paths(n, seed=seed).target(np.asarray(X, dtype=float))
+
     def to_botorch(
         self, outputs: Sequence[str] | None = None, n_samples: int = 128, seed: int = 0, observation_noise: bool = False
     ):

@@ -161,6 +161,10 @@ class GPNode:
         self._memo_[memo_key] = moments
         return moments
 
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """Posterior mean at `X` (`n x d`) -> `n` (the `models.belief.Belief` contract)."""
+        return self.predict_moments(X)[0]
+
     def sample(self, X: np.ndarray, n_samples: int, seed: int = 0) -> np.ndarray:
         """Draw film-level values (marginal per row, with observation noise): `n x d` -> `n_samples x n`."""
         mean, latent_var = self.predict_moments(X)

@@ -68,6 +68,10 @@ class LinearPhysicsNode:
         mean, _ = self.predict_moments(X)
         return (mean, np.full_like(mean, math.sqrt(self.noise_var_))) if return_std else mean
 
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """The law at `X` (`n x d`, parent values) -> `n` (the `models.belief.Belief` contract)."""
+        return self.predict_moments(X)[0]
+
     def sample(self, X: np.ndarray, n_samples: int, seed: int = 0) -> np.ndarray:
         """Draws of film-level values, `n_samples x n` (the law plus the residual scatter)."""
         mean, _ = self.predict_moments(X)

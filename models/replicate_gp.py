@@ -152,6 +152,22 @@ class ReplicateGP:
             outcome_transform=Standardize(m=1),
         )
 
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """Posterior mean of the modelled outcome at `X` (`n x d`) -> `n` (the `models.belief.Belief` contract)."""
+        return self.predict(X)[0]
+
+    def sample(self, X: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+        """`n` joint draws of the latent modelled outcome at `X` -> `n x N` (seeded; exact posterior)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("ReplicateGP.sample called before fit")
+        X = np.asarray(X, dtype=float)
+        with torch.no_grad(), gpytorch.settings.max_cholesky_size(CHOLESKY_UP_TO):
+            post = self.model_.posterior(torch.as_tensor(X, dtype=torch.double))
+            mvn = post.distribution
+            L = torch.linalg.cholesky(mvn.covariance_matrix + 1e-9 * torch.eye(X.shape[0], dtype=torch.double))
+        eps = np.random.default_rng(seed).standard_normal((n, X.shape[0]))
+        return post.mean.squeeze(-1).numpy()[None, :] + eps @ L.numpy().T
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the modelled (log/sign) outcome at `X` (`n x d`)."""
         if not hasattr(self, "model_"):
