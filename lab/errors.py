@@ -27,6 +27,10 @@ class CampaignLocked(StoreError):
     """Another live runner holds the campaign's lock (the message names its host and pid)."""
 
 
+class LockLost(StoreError):
+    """This runner's lock was taken over: the write was refused (fencing), nothing was written."""
+
+
 #: Longest echo of a rejected value in an error line (a YAML anchor can expand a small file enormously).
 PREVIEW_CHARS = 80
 

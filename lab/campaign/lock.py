@@ -1,9 +1,13 @@
 """One runner per campaign: take the store's lock, keep it alive with a heartbeat, give it back.
 
-A lock is stale when its runner is gone: its pid is not alive on this host, or its heartbeat is older than
-`stale_after_s` (a runner on another host, or a hung one). A stale lock is taken over (and logged); a live
-one refuses the second runner with `CampaignLocked`. The heartbeat thread also carries `lab campaign stop`
-to the runner: a stop requested in the store sets the runner's stop event.
+A lock is stale when its runner is gone. On the runner's own host the process decides: a lock whose pid is
+alive (and is the same process: its start time is part of the owner token) is never stale, however old its
+heartbeat (a suspended host, a stepped clock); a dead pid is stale at once. A runner on another host is judged
+by its heartbeat, older than `stale_after_s` by the store's clock. A stale lock is taken over (and logged); a
+live one refuses the second runner with `CampaignLocked`. The holder fences the store: each of its writes checks
+inside its transaction that it still holds the lock, so a runner whose lock was taken over writes nothing more.
+The heartbeat thread also carries `lab campaign stop` to the runner: a stop requested in the store sets the
+runner's stop event.
 """
 
 from __future__ import annotations
@@ -38,10 +42,32 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def process_start_time(pid: int) -> str | None:
+    """The start time of process `pid` (clock ticks since boot, from /proc), or None where it cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_token(pid: int | None = None) -> str:
+    """A fresh lock owner token: random, with the process's start time so a reused pid is told apart."""
+    started = process_start_time(os.getpid() if pid is None else pid)
+    return f"{uuid.uuid4().hex[:32]}@{started or 'na'}"
+
+
+def is_lock_process(info: LockInfo, host: str | None = None) -> bool:
+    """Whether the lock's runner is a live process on this host, the very one that took the lock."""
+    if info.host != (host or socket.gethostname()) or not pid_alive(info.pid):
+        return False
+    started = info.owner.rsplit("@", 1)[-1] if "@" in info.owner else None
+    return started in (None, "na") or started == process_start_time(info.pid)
+
+
 def lock_is_stale(info: LockInfo, stale_after_s: float, host: str | None = None) -> bool:
-    """Whether the runner holding `info` is gone (dead pid on this host, or a heartbeat too old)."""
-    if info.host == (host or socket.gethostname()) and not pid_alive(info.pid):
-        return True
+    """Whether the runner holding `info` is gone: on this host its process decides, elsewhere its heartbeat."""
+    if info.host == (host or socket.gethostname()):
+        return not is_lock_process(info, host)
     return info.age_s() > stale_after_s
 
 
@@ -63,7 +89,7 @@ class CampaignLockHolder:
         self.stop = stop
         self.heartbeat_s = heartbeat_s
         self.stale_after_s = stale_after_s
-        self.owner = uuid.uuid4().hex
+        self.owner = owner_token()
         self.taken_over: LockInfo | None = None
         self.lost = False
         self._done = threading.Event()
@@ -75,6 +101,7 @@ class CampaignLockHolder:
             lambda info: lock_is_stale(info, self.stale_after_s))
         if self.taken_over is not None:
             log.warning("took over the stale lock of pid %d on %s", self.taken_over.pid, self.taken_over.host)
+        self.store.fence(self.campaign_id, self.owner)
         self._thread = threading.Thread(target=self._beat, name="campaign-heartbeat", daemon=True)
         self._thread.start()
         return self
@@ -99,5 +126,6 @@ class CampaignLockHolder:
         self._done.set()
         if self._thread is not None:
             self._thread.join(timeout=10.0)
+        self.store.fence(self.campaign_id, None)
         if not self.lost:
             self.store.release_lock(self.campaign_id, self.owner)

@@ -212,7 +212,7 @@ def stop(
     wait: float = typer.Option(0.0, help="Seconds to wait for the runner to stop (0: do not wait)."),
 ) -> None:
     """Ask the campaign's runner to finish its current step and stop (SIGTERM on this host, and via the store)."""
-    from lab.campaign.lock import pid_alive
+    from lab.campaign.lock import is_lock_process
     from lab.campaign.session import select_campaign, store_url_for
     from lab.store import Store
 
@@ -224,7 +224,10 @@ def stop(
             if lock is None:
                 console.print(f"{info.name}: no runner holds it (status {info.status})")
                 return
-            if lock.host == socket.gethostname() and pid_alive(lock.pid):
+            if lock.host == socket.gethostname():
+                if not is_lock_process(lock):  # the runner is gone (its pid may belong to another process now)
+                    console.print(f"{info.name}: its lock is stale (pid {lock.pid} is not its runner); nothing to stop")
+                    return
                 os.kill(lock.pid, signal.SIGTERM)
             console.print(f"{info.name}: asked pid {lock.pid} on {lock.host} to stop after its current step")
             deadline = time.monotonic() + wait

@@ -3,6 +3,11 @@
 The lock is a row of `campaign_locks` written in one transaction: a runner takes it when there is no row,
 or when the row's holder is stale (a predicate the caller supplies: pid gone on this host, or heartbeat
 older than a timeout). Its heartbeat refreshes the row; `lab campaign stop` sets `stop_requested` on it.
+
+Times are the store's clock (`clock_s`: the database server's, for PostgreSQL), so runners on hosts whose
+clocks disagree, or a host whose clock was stepped, judge a heartbeat's age alike. Fencing: a runner that
+holds the lock calls `fence(campaign_id, owner)`; from then on every write transaction of the store checks,
+inside the transaction, that the owner still holds the lock, and writes nothing (`LockLost`) if it does not.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
-from lab.errors import CampaignLocked, StoreError
+from lab.errors import CampaignLocked, LockLost, StoreError
 from lab.store.schema import Campaign, CampaignLock
+
+#: Writes that manage the lock itself (never fenced).
+LOCK_WRITES = frozenset({"acquire_lock", "heartbeat", "release_lock", "request_stop"})
 
 
 @dataclass(frozen=True)
@@ -28,15 +37,38 @@ class LockInfo:
     acquired_s: float
     heartbeat_s: float
     stop_requested: bool
+    #: the store's clock when the lock was read (None: not read from a store; the local clock is used)
+    read_s: float | None = None
 
     def age_s(self, now_s: float | None = None) -> float:
-        """Seconds since the last heartbeat."""
-        return (time.time() if now_s is None else now_s) - self.heartbeat_s
+        """Seconds since the last heartbeat, by the store's clock when the lock was read."""
+        now = now_s if now_s is not None else self.read_s if self.read_s is not None else time.time()
+        return now - self.heartbeat_s
 
 
-def _info(row: CampaignLock) -> LockInfo:
+def _info(row: CampaignLock, now_s: float | None = None) -> LockInfo:
     return LockInfo(row.campaign_id, row.owner, row.host, row.pid, row.acquired_s, row.heartbeat_s,
-                    bool(row.stop_requested))
+                    bool(row.stop_requested), now_s)
+
+
+def store_clock_s(session: Session) -> float:
+    """The database's clock as Unix seconds (SQLite: this host's; PostgreSQL: the server's)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return float(session.execute(text("SELECT (julianday('now') - 2440587.5) * 86400.0")).scalar_one())
+    if dialect == "postgresql":
+        return float(session.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")).scalar_one())
+    return time.time()
+
+
+def check_fence(session: Session, campaign_id: int, owner: str) -> None:
+    """Inside a write transaction: raise `LockLost` unless `owner` still holds the campaign's lock."""
+    row = session.execute(select(CampaignLock).where(CampaignLock.campaign_id == campaign_id)
+                          .with_for_update(read=True)).scalar_one_or_none()
+    if row is None or row.owner != owner:
+        holder = "nobody" if row is None else f"pid {row.pid} on {row.host}"
+        raise LockLost(f"campaign {campaign_id}: this runner no longer holds the lock (now held by {holder}); "
+                       "nothing was written")
 
 
 class LockMixin:
@@ -49,15 +81,15 @@ class LockMixin:
         Raises:
             CampaignLocked: another live runner holds it (the message names its host, pid and heartbeat age).
         """
-        now = time.time()
         try:
             with self._transaction("acquire_lock") as s:
+                now = store_clock_s(s)
                 if s.get(Campaign, campaign_id) is None:
                     raise StoreError(f"campaign {campaign_id} is not in the store")
                 row = s.get(CampaignLock, campaign_id)
                 previous = None
                 if row is not None:
-                    held = _info(row)
+                    held = _info(row, now)
                     if held.owner != owner and not is_stale(held):
                         raise CampaignLocked(
                             f"campaign {campaign_id} is being run by pid {held.pid} on {held.host} "
@@ -80,8 +112,8 @@ class LockMixin:
             row = s.get(CampaignLock, campaign_id)
             if row is None or row.owner != owner:
                 return None
-            row.heartbeat_s = time.time()
-            return _info(row)
+            row.heartbeat_s = now = store_clock_s(s)
+            return _info(row, now)
 
     def release_lock(self, campaign_id: int, owner: str) -> None:
         """Give the lock up (only if `owner` holds it)."""
@@ -95,10 +127,14 @@ class LockMixin:
             if row is None:
                 return None
             row.stop_requested = True
-            return _info(row)
+            return _info(row, store_clock_s(s))
 
     def lock_info(self, campaign_id: int) -> LockInfo | None:
         """The campaign's lock, or None."""
         with self._sessions() as s:
             row = s.scalar(select(CampaignLock).where(CampaignLock.campaign_id == campaign_id))
-            return None if row is None else _info(row)
+            return None if row is None else _info(row, store_clock_s(s))
+
+    def fence(self, campaign_id: int, owner: str | None) -> None:
+        """Check, inside every later write transaction, that `owner` holds the campaign's lock (None: stop)."""
+        self._fence = None if owner is None else (campaign_id, owner)

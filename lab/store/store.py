@@ -19,10 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lab.errors import StoreError
+from lab.errors import LockLost, StoreError
 from lab.stations.base import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
-from lab.store.locks import LockMixin
+from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
 
@@ -104,7 +104,12 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
         self.close()
 
     def _transaction(self, name: str = "write") -> "_Transaction":
-        return _Transaction(self._sessions, name, self._before_commit)
+        fence = getattr(self, "_fence", None)
+        check = None
+        if fence is not None and name not in LOCK_WRITES:
+            def check(session: Session, fence=fence) -> None:
+                check_fence(session, *fence)
+        return _Transaction(self._sessions, name, self._before_commit, check)
 
     # ------------------------------------------------------------------ writes
     def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping, route: Mapping | None = None) -> int:
@@ -322,10 +327,12 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 class _Transaction:
     """Context manager: a session whose work commits on success and rolls back on any error."""
 
-    def __init__(self, factory: sessionmaker, name: str = "write", before_commit: CommitHook | None = None) -> None:
+    def __init__(self, factory: sessionmaker, name: str = "write", before_commit: CommitHook | None = None,
+                 fence: Callable[[Session], None] | None = None) -> None:
         self._factory = factory
         self._name = name
         self._before_commit = before_commit
+        self._fence = fence
 
     def __enter__(self) -> Session:
         self._session = self._factory()
@@ -336,10 +343,16 @@ class _Transaction:
         try:
             if exc_type is None:
                 try:
+                    if self._fence is not None:
+                        self._session.flush()
+                        self._fence(self._session)  # raises LockLost: rolled back below
                     if self._before_commit is not None:
                         self._session.flush()  # the rows are written (uncommitted) when the hook runs
                         self._before_commit(self._name)
                     self._session.commit()
+                except LockLost:
+                    self._session.rollback()
+                    raise
                 except SQLAlchemyError as err:
                     self._session.rollback()
                     raise StoreError(f"store write failed and was rolled back: {err.__class__.__name__}") from err
