@@ -54,13 +54,18 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 @contextmanager
-def runner_session(out: Path | None, store: str | None = None) -> Iterator[tuple[Store, RunControl]]:
-    """Open the store (with the kill switch's commit hook) and the log `out/lab.log`; stop on signals."""
+def runner_session(out: Path | None, store: str | None = None, create: bool = True
+                   ) -> Iterator[tuple[Store, RunControl]]:
+    """Open the store (with the kill switch's commit hook) and the log `out/lab.log`; stop on signals.
+
+    With `create=False` (resuming) a missing store is an error, never a new empty one.
+    """
     events = EventLog(out / LOG_FILE if out is not None else None)
     checkpoints = Checkpoints(events, KillSwitch.from_env())
     control = RunControl(checkpoints)
     try:
-        with Store(store_url_for(out, store), before_commit=checkpoints.commit) as db, stop_on_signals(control.stop):
+        with Store(store_url_for(out, store), before_commit=checkpoints.commit, create=create) as db, \
+                stop_on_signals(control.stop):
             yield db, control
     finally:
         events.close()

@@ -55,7 +55,7 @@ def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, c
         progress.update(tasks[day], completed=done)
 
     try:
-        with runner_session(out, store) as (db, control):
+        with runner_session(out, store, create=config is not None) as (db, control):
             if config is not None:
                 result = run_campaign(config, db, on_progress=on_progress, control=control)
             else:
@@ -158,6 +158,8 @@ def resume(
 ) -> None:
     """Carry a campaign on after a crash or a stop: each film continues from its state in the store."""
     with user_errors():
+        if out is not None and not out.is_dir():
+            raise ConfigError(f"--out {out}: no such campaign directory")
         _execute(_writable_dir(out) if out is not None else None, store, quiet, campaign=campaign)
 
 
@@ -177,7 +179,7 @@ def status(
         url = store_url_for(out, store)
         if out is not None and not store and not (out / "lab.sqlite").exists():
             raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
-        with Store(url) as db:
+        with Store(url, create=False) as db:
             infos = [select_campaign(db, campaign)] if campaign else db.campaigns()
             for info in infos:
                 lock = db.lock_info(info.id)
@@ -218,7 +220,7 @@ def stop(
 
     console = Console()
     with user_errors():
-        with Store(store_url_for(out, store)) as db:
+        with Store(store_url_for(out, store), create=False) as db:
             info = select_campaign(db, campaign, unfinished=True)
             lock = db.request_stop(info.id)
             if lock is None:
@@ -280,7 +282,7 @@ def check(
 
     console = Console()
     with user_errors():
-        with Store(store_url_for(out, store)) as db:
+        with Store(store_url_for(out, store), create=False) as db:
             report = check_integrity(db)
     for line in report.problems:
         console.print(f"problem: {line}", highlight=False)

@@ -66,10 +66,17 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
         before_commit: Called with the write's name inside each write transaction, before it commits.
         read_only: Open an existing store for reading only: no schema is created, a SQLite file is opened
             read-only (dry runs and reports leave its bytes unchanged).
+        create: Create the store when it does not exist (runs do; `status`, `check`, `resume`, `stop` do not).
+
+    An existing SQLite file is checked first (`PRAGMA quick_check`): an empty or corrupt file is refused with one
+    line, never silently recreated or half read.
     """
 
-    def __init__(self, url: str, before_commit: CommitHook | None = None, read_only: bool = False) -> None:
+    def __init__(self, url: str, before_commit: CommitHook | None = None, read_only: bool = False,
+                 create: bool = True) -> None:
         self._before_commit = before_commit
+        if url.startswith("sqlite:///"):
+            _check_sqlite_file(Path(url.removeprefix("sqlite:///")), create=create and not read_only)
         try:
             connect_args: dict = {"timeout": 30.0} if url.startswith("sqlite") else {}
             if read_only and url.startswith("sqlite:///"):
@@ -369,6 +376,33 @@ def _check_finite(values: Mapping[str, float], where: str) -> None:
     for k, v in values.items():
         if v is None or not math.isfinite(float(v)):
             raise StoreError(f"{where}: {k} = {v!r} is not a finite number; nothing was written")
+
+
+def _check_sqlite_file(path: Path, create: bool) -> None:
+    """Refuse a missing (unless `create`), empty or corrupt SQLite store file, with one line naming it."""
+    if not path.exists():
+        if create:
+            return
+        raise StoreError(f"no campaign store at {path}")
+    if path.is_dir():
+        raise StoreError(f"store {path} is a directory, not a SQLite file")
+    if path.stat().st_size == 0:
+        raise StoreError(f"store {path} is empty (0 bytes): not a campaign store; restore it from a backup")
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+        if header != b"SQLite format 3\x00":
+            raise StoreError(f"store {path} is not a SQLite database (its header is damaged or it is another file)")
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            rows = [r[0] for r in con.execute("PRAGMA quick_check").fetchall()]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"store {path} is corrupt ({exc}); restore it from a backup") from None
+    if rows != ["ok"]:
+        raise StoreError(f"store {path} is corrupt ({len(rows)} problem(s), first: {rows[0][:120]}); "
+                         "restore it from a backup")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
