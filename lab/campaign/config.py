@@ -25,7 +25,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lab.errors import ConfigError, validation_message
+from drivers.errors import DriverError
+from lab.errors import ConfigError, LabError, validation_message
 
 
 class Schedule(BaseModel):
@@ -139,6 +140,27 @@ class CampaignConfig(BaseModel):
                 raise ValueError("hardware_config: hardware 'hardware' needs a bench file with the instruments' ports")
             if self.faults is not None:
                 raise ValueError("faults: only with hardware 'emulated' (got hardware 'hardware')")
+        return self
+
+    @model_validator(mode="after")
+    def _fits_the_bench(self) -> CampaignConfig:
+        """With instruments, the bench file must load and one wafer must hold a wafer's worth of films."""
+        if self.hardware == "simulated":
+            return self
+        from lab.stations.hardware_setup import load_hardware_setup
+
+        try:
+            setup = load_hardware_setup(self.hardware_config)
+        except (LabError, DriverError) as exc:
+            raise ValueError(f"hardware_config: {exc}") from None
+        wafer = setup.hardware.wafer
+        slots = wafer.columns * wafer.rows
+        films = self.recipes_per_wafer * self.droplets_per_recipe
+        if films > slots:
+            raise ValueError(f"recipes_per_wafer x droplets_per_recipe = {self.recipes_per_wafer} x "
+                             f"{self.droplets_per_recipe} = {films} films do not fit the wafer's {slots} positions "
+                             f"({wafer.columns} x {wafer.rows} in the bench file); at most "
+                             f"{max(1, slots // self.droplets_per_recipe)} recipes per wafer")
         return self
 
     @property

@@ -95,10 +95,15 @@ def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | 
         if lock.taken_over is not None:
             events.write("lock_taken_over", previous_pid=lock.taken_over.pid, previous_host=lock.taken_over.host)
         owned = scenario is None  # built after the lock: another runner's instruments are never touched
-        scenario = scenario or build_scenario(
-            config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
-            config.faults, config.conductivity_model, scenario_file=config.scenario_file
-        )
+        try:
+            scenario = scenario or build_scenario(
+                config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
+                config.faults, config.conductivity_model, scenario_file=config.scenario_file
+            )
+        except BaseException as exc:  # a bad bench or world file: the campaign failed, it is not left running
+            store.finish_campaign(cid, "failed")
+            events.write("campaign_end", status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
         try:
             _check_objectives(config, scenario)
             store.set_route(cid, _route(scenario))

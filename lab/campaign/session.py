@@ -81,7 +81,9 @@ def select_campaign(store: Store, name: str | None, *, unfinished: bool = False)
         return found[0]
     if not campaigns:
         raise StoreError("the store holds no campaign")
-    pool = [c for c in campaigns if c.status != "done"] if unfinished else campaigns
+    # unfinished: not done, and not a campaign that failed before its first day (nothing of it to carry on)
+    pool = [c for c in campaigns if c.status != "done" and (c.status != "failed" or store.days(c.id))] \
+        if unfinished else campaigns
     if not pool:
         return campaigns[-1]
     if len(pool) > 1:
