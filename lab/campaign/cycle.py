@@ -204,7 +204,14 @@ class DayCycle:
             return
         if self.quarantined:  # a quarantine failed these films; the store skipped the recipe
             return
-        journal = maker.prepare_cast(recipe.values, keys) if isinstance(maker, ResumableMaker) else {}
+        try:
+            journal = maker.prepare_cast(recipe.values, keys) if isinstance(maker, ResumableMaker) else {}
+        except RETRIED_ERRORS as exc:  # nothing moved yet: the recipe's films fail, the day goes on
+            reason = f"cast not prepared: {type(exc).__name__}: {exc}"
+            self.cp.events.write("cast_error", error=reason, **ids)
+            self._record_cast(recipe, [CastResult(film=k, station=maker.name, failure=reason) for k in keys])
+            self._count("cast", False, reason)
+            return
         self.store.begin_mixing(recipe.id, journal)
         with self.cp.step("mix", **ids):
             try:
