@@ -15,6 +15,7 @@ time it passes that checkpoint (or `ms` milliseconds later, e.g. in the middle o
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -26,30 +27,42 @@ from typing import IO, Iterator, Mapping
 
 from lab.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 #: Environment variable naming the checkpoint at which a test kills the runner.
 KILL_ENV = "LAB_KILL_AT"
 
 
 class EventLog:
-    """Append JSON lines to a file (or nowhere when `path` is None)."""
+    """Append JSON lines to a file (or nowhere when `path` is None).
+
+    The log never stands between a physical act and its record: a line that cannot be written (disk full, the
+    file gone) is counted in `dropped` and warned about once, and the runner goes on to record what happened.
+    """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
+        self.dropped = 0
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "a", encoding="utf-8")
 
     def write(self, event: str, **fields: object) -> None:
-        """Append one event line (flushed at once)."""
+        """Append one event line (flushed at once); a failed write is dropped, never raised."""
         if self._file is None:
             return
         line = {"t": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "pid": os.getpid(), "event": event}
         line.update({k: v for k, v in fields.items() if v is not None})
         with self._lock:
-            self._file.write(json.dumps(line, default=str) + "\n")
-            self._file.flush()
+            try:
+                self._file.write(json.dumps(line, default=str) + "\n")
+                self._file.flush()
+            except (OSError, ValueError) as exc:  # ValueError: the file was closed
+                self.dropped += 1
+                if self.dropped == 1:
+                    log.warning("event log %s: cannot write (%s); events are dropped until it can", self.path, exc)
 
     def close(self) -> None:
         """Close the file."""
