@@ -27,6 +27,10 @@ class CampaignLocked(StoreError):
     """Another live runner holds the campaign's lock (the message names its host and pid)."""
 
 
+class OutputError(LabError, OSError):
+    """An output file cannot be written (the message names the file and the cause, e.g. a full disk)."""
+
+
 class LockLost(StoreError):
     """This runner's lock was taken over: the write was refused (fencing), nothing was written."""
 

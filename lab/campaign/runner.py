@@ -22,6 +22,7 @@ from lab.campaign.config import CampaignConfig
 from lab.campaign.cycle import CampaignStopped, DayCycle, ProgressCallback, RunControl, plan_day
 from lab.campaign.lock import CampaignLockHolder
 from lab.errors import ConfigError, StoreError
+from lab.files import write_atomic
 from lab.scenarios import Scenario, build_scenario
 from lab.store import Store
 
@@ -278,8 +279,8 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
 def write_outputs(result: CampaignResult, scenario: Scenario, out_dir: Path) -> None:
     """Write `history.csv` and `summary.json` under `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    history_columns(result.history, scenario).to_csv(out_dir / "history.csv", index=False)
-    (out_dir / "summary.json").write_text(json.dumps(result.summary, indent=2))
+    write_atomic(out_dir / "history.csv", history_columns(result.history, scenario).to_csv(index=False))
+    write_atomic(out_dir / "summary.json", json.dumps(result.summary, indent=2))
 
 
 def history_columns(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

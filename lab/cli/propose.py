@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from lab.cli._errors import fail, user_errors
+from lab.files import write_atomic
 from optimizers.propose import STRATEGIES, propose
 from optimizers.search_space import SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits
@@ -64,7 +65,7 @@ def command(
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.to_csv(out, index=False)
+        write_atomic(out, result.to_csv(index=False))
     except OSError as exc:
         raise fail(f"--out: cannot write {out} ({exc.strerror})") from None
     typer.echo(f"wrote {len(result)} rows ({result.drop_duplicates().shape[0]} distinct recipes) to {out}")

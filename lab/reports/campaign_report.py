@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lab.campaign.metrics import pareto_mask
+from lab.files import write_atomic
 from lab.reports.html import figure_to_html, page, table_to_html
 from lab.scenarios import Scenario
 
@@ -35,7 +36,7 @@ def write_campaign_report(history: pd.DataFrame, summary: dict, scenario: Scenar
     if len(failed):
         reasons = failed["failure"].value_counts().rename_axis("failure").reset_index(name="films")
         sections.append(("Failed samples", table_to_html(reasons)))
-    path.write_text(page(f"Campaign report: {summary['scenario']} (seed {summary['seed']})", sections))
+    write_atomic(path, page(f"Campaign report: {summary['scenario']} (seed {summary['seed']})", sections))
     return path
 
 

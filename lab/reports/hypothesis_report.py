@@ -19,6 +19,7 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lab.files import write_atomic  # noqa: E402
 from lab.reports.html import figure_to_html, page, table_to_html  # noqa: E402
 from models.graph_enumeration import INPUTS, describe_graph, graph_to_networkx  # noqa: E402
 from models.hypothesis_test import HypothesisResult  # noqa: E402
@@ -32,9 +33,9 @@ def write_hypothesis_report(result: HypothesisResult, out_dir: Path) -> tuple[Pa
     """Write `out_dir/scores.json` and `out_dir/report.html`; return both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     scores_path = out_dir / "scores.json"
-    scores_path.write_text(json.dumps(result.to_scores_json(), indent=2))
+    write_atomic(scores_path, json.dumps(result.to_scores_json(), indent=2))
     report_path = out_dir / "report.html"
-    report_path.write_text(render_hypothesis_report(result))
+    write_atomic(report_path, render_hypothesis_report(result))
     return scores_path, report_path
 
 

@@ -362,14 +362,21 @@ class _Transaction:
                     raise
                 except SQLAlchemyError as err:
                     self._session.rollback()
-                    raise StoreError(f"store write failed and was rolled back: {err.__class__.__name__}") from err
+                    raise StoreError(f"store write failed and was rolled back: {_cause(err)}") from err
             else:
                 self._session.rollback()
                 if isinstance(exc, SQLAlchemyError):
-                    raise StoreError(f"store write failed and was rolled back: {exc.__class__.__name__}") from exc
+                    raise StoreError(f"store write failed and was rolled back: {_cause(exc)}") from exc
         finally:
             self._session.close()
         return False
+
+
+def _cause(err: SQLAlchemyError) -> str:
+    """The database's own words for a failed write (e.g. "database or disk is full"), in one line."""
+    orig = getattr(err, "orig", None)
+    detail = str(orig if orig is not None else err).strip().splitlines()
+    return f"{err.__class__.__name__}: {detail[0][:200] if detail else 'no detail'}"
 
 
 def _check_finite(values: Mapping[str, float], where: str) -> None:
