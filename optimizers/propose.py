@@ -25,7 +25,7 @@ from optimizers.errors import OptimizerError, SearchSpaceError
 from optimizers.mixture import snap_to_dispensable
 from optimizers.observations import Observations, read_observations
 from optimizers.reference_nehvi import log_nehvi_batch
-from optimizers.sampling import sample_feasible, space_filling_design
+from optimizers.sampling import nearest_distance, sample_feasible, space_filling_design
 from optimizers.search_space import SUM_RTOL, SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
 from optimizers.surrogates import KnownObjective, ObjectiveModel, can_model, fit_beliefs, fit_feasibility
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Strategy names accepted by `propose`.
 STRATEGIES = ("default", "reference", "random", "thompson")
+#: Most rows one proposal may ask for (a month of a 160-a-day lab is 4800).
+MAX_BATCH = 5000
 
 
 def propose(
@@ -74,6 +76,8 @@ def propose(
     """
     if not isinstance(batch, (int, np.integer)) or batch <= 0:
         raise SearchSpaceError(f"batch must be a positive integer, got {batch!r}")
+    if batch > MAX_BATCH:
+        raise SearchSpaceError(f"batch: {batch} rows is above the cap of {MAX_BATCH} per proposal; propose in parts")
     if strategy not in STRATEGIES:
         raise SearchSpaceError(f"strategy {strategy!r} is unknown; allowed: {', '.join(STRATEGIES)}")
     if not space.objectives:
@@ -115,14 +119,12 @@ def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int)
     lows, highs = space.bounds
     scale = np.where(highs > lows, highs - lows, 1.0)
     if len(obs.X_pending):
-        d = np.min(np.linalg.norm((X[:, None, :] - obs.X_pending[None]) / scale, axis=-1), axis=1)
-        bad |= d < DUPLICATE_DISTANCE
+        bad |= nearest_distance(X, obs.X_pending, scale) < DUPLICATE_DISTANCE
     if bad.any():
         log.warning("%d proposed row(s) infeasible or pending duplicates: replaced by random feasible recipes", int(bad.sum()))
         fill = sample_feasible(space, 4 * int(bad.sum()) + 16, seed + 999)
         if len(obs.X_pending) and len(fill):
-            d = np.min(np.linalg.norm((fill[:, None, :] - obs.X_pending[None]) / scale, axis=-1), axis=1)
-            fill = fill[d >= DUPLICATE_DISTANCE]
+            fill = fill[nearest_distance(fill, obs.X_pending, scale) >= DUPLICATE_DISTANCE]
         if len(fill) < bad.sum():
             raise OptimizerError("could not find enough feasible recipes: the feasible region is too small to sample")
         X[bad] = fill[: int(bad.sum())]
