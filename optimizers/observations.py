@@ -12,6 +12,7 @@ out of the next batch and, in the reference strategy, passed to botorch as `X_pe
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,11 @@ import pandas as pd
 
 from optimizers.errors import SearchSpaceError
 from optimizers.search_space import SearchSpace
+
+log = logging.getLogger(__name__)
+
+#: An observation whose largest bound or constraint violation exceeds this (relative) is excluded.
+OUTSIDE_RTOL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,15 @@ def read_observations(
             a parameter is empty, NaN or infinite, or a log-scale objective is not positive.
     """
     X = space.validate_frame(frame, what="observations").to_numpy()
+    outside = space.violations(X) > OUTSIDE_RTOL if len(X) else np.zeros(0, dtype=bool)
+    if outside.any():
+        if outside.all():
+            raise SearchSpaceError(f"observations: all {len(X)} row(s) lie outside the bounds or constraints "
+                                   f"(row 0: {space.describe_violation(X[0])})")
+        row = int(np.flatnonzero(outside)[0])
+        log.warning("observations: %d row(s) outside the bounds or constraints excluded (row %d: %s)",
+                    int(outside.sum()), row, space.describe_violation(X[row]))
+        frame, X = frame[~outside], X[~outside]
     n = len(frame)
     Y = np.full((n, len(space.objectives)), np.nan)
     for j, obj in enumerate(space.objectives):

@@ -1,4 +1,4 @@
-"""The reference strategy: exact sequential-greedy qLogNEHVI (botorch), for small batches.
+"""The reference strategy: exact sequential-greedy qLogNEHVI (botorch), for small batches; qLogNEI for one objective.
 
 `qLogNoisyExpectedHypervolumeImprovement` over a `ModelList` of the objective GPs, optimized slot by
 slot with `optimize_acqf(sequential=True)` honouring the linear equalities and inequalities (SLSQP).
@@ -17,8 +17,10 @@ from typing import Callable
 
 import numpy as np
 import torch
+from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
 from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.objective import GenericMCObjective
 from botorch.models.deterministic import GenericDeterministicModel
 from botorch.models.gpytorch import GPyTorchModel
 from botorch.models.model import Model, ModelList
@@ -89,7 +91,7 @@ def log_nehvi_batch(
     objective = None
     if feasibility is not None:
         models.append(feasibility.model_)
-        objective = IdentityMCMultiOutputObjective(outcomes=list(range(m)))
+        objective = IdentityMCMultiOutputObjective(outcomes=list(range(m))) if m > 1 else None
         constraints = [lambda Z: 0.5 - Z[..., m]]
     X_meas = obs.measured_recipes
     X_pend = obs.X_pending
@@ -102,16 +104,24 @@ def log_nehvi_batch(
         sampler = ListSampler(
             *[SobolQMCNormalSampler(mc, seed=seed + i) if isinstance(g, GPyTorchModel) else StochasticSampler(mc, seed=seed + i) for i, g in enumerate(models)]
         )
-    acqf = qLogNoisyExpectedHypervolumeImprovement(
-        model=model,
-        ref_point=reference_point(beliefs, X_meas).tolist(),
-        X_baseline=torch.as_tensor(X_meas),
-        sampler=sampler,
-        objective=objective,
-        constraints=constraints,
-        X_pending=torch.as_tensor(X_pend) if len(X_pend) else None,
-        prune_baseline=True,
-    )
+    pending = torch.as_tensor(X_pend) if len(X_pend) else None
+    if m == 1:  # one objective: noisy expected improvement (hypervolume needs two or more)
+        acqf = qLogNoisyExpectedImprovement(
+            model=model, X_baseline=torch.as_tensor(X_meas), sampler=sampler,
+            objective=GenericMCObjective(lambda Z, X=None: Z[..., 0]) if feasibility is not None else None,
+            constraints=constraints, X_pending=pending, prune_baseline=True,
+        )
+    else:
+        acqf = qLogNoisyExpectedHypervolumeImprovement(
+            model=model,
+            ref_point=reference_point(beliefs, X_meas).tolist(),
+            X_baseline=torch.as_tensor(X_meas),
+            sampler=sampler,
+            objective=objective,
+            constraints=constraints,
+            X_pending=pending,
+            prune_baseline=True,
+        )
     if any(p.is_discrete for p in space.parameters):
         choices = torch.as_tensor(sample_feasible(space, max(2000, 20 * n), seed))
         X, _ = optimize_acqf_discrete(acqf, q=n, choices=choices, unique=True)

@@ -29,6 +29,8 @@ from optimizers.errors import InfeasibleSpaceError, SearchSpaceError
 
 #: Relative tolerance on sum constraints (the public contract: sums within 1e-6 relative).
 SUM_RTOL = 1e-6
+#: Largest magnitude of a bound, weight or constraint value (beyond it ranges overflow to inf in float64).
+MAX_MAGNITUDE = 1e12
 
 
 class Parameter(BaseModel):
@@ -59,6 +61,9 @@ class Parameter(BaseModel):
             raise ValueError(
                 f"parameter {self.name!r}: low={self.low} must be finite and <= high={self.high}"
             )
+        if max(abs(self.low), abs(self.high)) > MAX_MAGNITUDE:
+            raise ValueError(f"parameter {self.name!r}: bounds must lie within +-{MAX_MAGNITUDE:g} "
+                             f"(got [{self.low:g}, {self.high:g}]); rescale the parameter")
         return self
 
     @property
@@ -87,6 +92,13 @@ class LinearConstraint(BaseModel):
             )
         if self.weights is not None and len(self.weights) != len(self.names):
             raise ValueError(f"constraint on {list(self.names)}: one weight per name")
+        if self.weights is not None and not all(np.isfinite(w) and abs(w) <= MAX_MAGNITUDE for w in self.weights):
+            raise ValueError(f"constraint on {list(self.names)}: weights must be finite numbers within "
+                             f"+-{MAX_MAGNITUDE:g} (got {list(self.weights)})")
+        bound = next(getattr(self, k) for k in ("equals", "at_most", "at_least") if getattr(self, k) is not None)
+        if not np.isfinite(bound) or abs(bound) > MAX_MAGNITUDE:
+            raise ValueError(f"constraint on {list(self.names)}: its bound must be a finite number within "
+                             f"+-{MAX_MAGNITUDE:g} (got {bound})")
         return self
 
     @property
@@ -197,6 +209,8 @@ class SearchSpace(BaseModel):
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text())
+        except UnicodeDecodeError:
+            raise SearchSpaceError(f"search space file {path}: not a text file (search spaces are YAML)") from None
         except OSError as exc:
             raise SearchSpaceError(f"search space file {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
@@ -307,6 +321,14 @@ class SearchSpace(BaseModel):
                 raise SearchSpaceError(f"{what}: column {n!r} holds an infinite value")
             out[n] = col.astype(float)
         return out
+
+    def describe_violation(self, x: np.ndarray) -> str:
+        """What is wrong with one row `x` (`d`), in the words of `check_recipe`; "" when it is feasible."""
+        try:
+            self.check_recipe(dict(zip(self.names, np.asarray(x, dtype=float).tolist())))
+        except SearchSpaceError as exc:
+            return str(exc).removeprefix("recipe: ")
+        return ""
 
     def check_recipe(self, recipe: dict[str, float]) -> None:
         """Raise `SearchSpaceError` naming the first field outside its range or the violated constraint."""

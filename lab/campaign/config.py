@@ -22,11 +22,11 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from drivers.errors import DriverError
 from lab.errors import ConfigError, LabError, validation_message
+from lab.yaml_files import read_yaml
 
 
 class Schedule(BaseModel):
@@ -179,10 +179,7 @@ class CampaignConfig(BaseModel):
 def load_campaign_config(path: str | Path, **overrides: object) -> CampaignConfig:
     """Read a campaign file (YAML, the fields of `CampaignConfig`); `ConfigError` naming the first bad field."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read campaign config {path}: {exc}") from None
+    data = read_yaml(path, "campaign")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a campaign config must be a mapping of fields, got {type(data).__name__}")
     data.update({k: v for k, v in overrides.items() if v is not None})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +17,25 @@ from optimizers.settings import BatchLayout, DispenseLimits
 
 def _read_observations(path: Path) -> pd.DataFrame:
     """The observation table; a missing or header-less file is a user error."""
+    if path.is_dir():
+        raise fail(f"--observations: {path} is a directory; give the CSV file")
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except FileNotFoundError:
         raise fail(f"--observations: file {path} does not exist") from None
     except pd.errors.EmptyDataError:
         raise fail(f"--observations: file {path} is empty (it needs at least the header row)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise fail(f"--observations: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
+    except OSError as exc:
+        raise fail(f"--observations: cannot read {path} ({exc.strerror or exc})") from None
+    with open(path, newline="", encoding="utf-8") as f:
+        header = [c.strip() for c in next(csv.reader(f), [])]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise fail(f"--observations: column {dupes[0]!r} appears {header.count(dupes[0])} times in the header")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
 
 def _dispense(space: SearchSpace, min_volume_ul: float | None, mix_volume_ul: float) -> DispenseLimits | None:

@@ -28,10 +28,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lab.errors import ConfigError, validation_message
+from lab.yaml_files import read_yaml
 from lab.scenarios.formulas import Formula, evaluation_order, measured_roots, parse_formula
 
 #: The lab's station kinds and what each can measure with the emulated instruments behind it.
@@ -321,15 +321,5 @@ def parse_scenario(data: object, source: str, source_dir: Path = Path(".")) -> S
 def load_scenario_file(path: str | Path) -> ScenarioSpec:
     """Read and validate a scenario file (YAML); `ConfigError` with one line naming the file and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (scenario files are YAML)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the scenario file ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    data = read_yaml(path, "scenario")
     return parse_scenario(data, str(path), path.resolve().parent)

@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from drivers.config import HardwareConfig, example_config_path, parse_hardware_config
 from drivers.emulators.faults import FaultConfig
-from drivers.errors import HardwareConfigError
 from lab.errors import ConfigError, validation_message
+from lab.yaml_files import read_yaml
 
 #: Pump stock solution holding each blend component (the real data's d1/d2/d6/d8 dispersions).
 DEFAULT_STOCKS: dict[str, str] = {"p3ht": "p3ht", "l_swcnt": "d1", "s_swcnt": "d2", "mwcnt": "d6", "dwcnt": "d8"}
@@ -102,10 +102,7 @@ def parse_hardware_setup(data: object, source: str = "<dict>") -> HardwareSetup:
 def load_hardware_setup(path: str | Path | None = None) -> HardwareSetup:
     """Load a bench file (default: the drivers' shipped emulated example)."""
     path = Path(path) if path is not None else example_config_path()
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise HardwareConfigError(f"cannot read hardware config {path}: {exc}") from None
+    data = read_yaml(path, "hardware (bench)")
     return parse_hardware_setup(data, str(path))
 
 
