@@ -106,6 +106,7 @@ class CampaignConfig(BaseModel):
             from lab.scenarios.spec import load_scenario_file
 
             spec = load_scenario_file(data["scenario_file"])
+            spec.check_world_data()
             recipe = spec.recipe
             data = {**data, "scenario": spec.name}
             if data.get("droplets_per_recipe") is None:

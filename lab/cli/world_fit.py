@@ -26,7 +26,7 @@ def command(scenario_file: Path = typer.Option(..., "--scenario-file", help="Sce
     facts = world.describe()
     table = Table("quantity", "CV R2 (grouped)", "noise sd", "scale", "replicated recipes",
                   title=f"{spec.name}: world emulated from {spec.world_path()} ({facts['rows']} rows, "
-                        f"{facts['recipes']} recipes)")
+                        f"{facts['distinct_recipes']} recipes)")
     for q, f in facts["quantities"].items():
         table.add_row(q, f"{f['cv_r2']:.3f}", f"{f['noise_sd']:.3g}", "ln" if f["log_scale"] else "linear",
                       str(f["replicated_recipes"]))

@@ -293,6 +293,19 @@ class ScenarioSpec(_Strict):
         path = Path(self.world.emulate)
         return path if path.is_absolute() else (self.source_dir / path)
 
+    def check_world_data(self) -> None:
+        """Check the emulated world's data file (columns, numbers, enough recipes) without fitting: cheap, so a
+        campaign refuses a bad file before anything is written."""
+        path = self.world_path()
+        if path is None:
+            return
+        from lab.worlds.dataset import check_dataset, read_table
+
+        try:
+            check_dataset(read_table(path), self.parameter_names, self.measured, bounds=self.search_space.bounds)
+        except ConfigError as exc:
+            raise ConfigError(f"world.emulate ({path.name}): {exc}") from None
+
     def model_graph(self) -> list[tuple[str, str]]:
         """Edges of the model graph: recipe -> each modelled node, node -> derived objective."""
         edges = []

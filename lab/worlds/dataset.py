@@ -142,37 +142,17 @@ class DatasetWorld:
             ConfigError: a missing or non-numeric column, bad bounds, too few distinct recipes with a
                 quantity observed (fewer than `max(5, 2 d + 1)`), or a quantity whose values are all equal.
         """
-        params, quants = _names("parameters", parameters), _names("quantities", quantities)
-        if set(params) & set(quants):
-            raise ConfigError(f"quantities: {sorted(set(params) & set(quants))} also listed as parameters")
-        if not isinstance(table, pd.DataFrame):
-            raise ConfigError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
-        for kind, names in (("parameter", params), ("quantity", quants)):
-            missing = [c for c in names if c not in table.columns]
-            if missing:
-                raise ConfigError(f"{kind} column {missing[0]!r} not in the table (present: {_listed(table.columns)})")
+        checked = _checked(table, parameters, quantities, bounds, log_scale)
+        params, quants, X, Y, scales = checked.params, checked.quants, checked.X, checked.Y, checked.scales
         if not isinstance(folds, int) or folds < 2:
             raise ConfigError(f"folds: need an integer >= 2, got {folds!r}")
-        X = np.column_stack([_numeric(table[c], c, allow_nan=False) for c in params]) if len(table) else np.zeros((0, len(params)))
-        Y = {q: _numeric(table[q], q, allow_nan=True) for q in quants}
-        used = np.zeros(len(table), bool)
-        for y in Y.values():
-            used |= np.isfinite(y)
-        lower, span = _scale(X[used], bounds, params)
-        recipes = _distinct((X[used] - lower) / span)
-        scales = {q: _log_scale(q, Y[q], None if log_scale is None else log_scale.get(q)) for q in quants}
-        need = max(5, 2 * len(params) + 1)
+        lower, span, recipes, used = checked.lower, checked.span, checked.recipes, checked.used
         seeds = np.random.SeedSequence(seed).spawn(len(quants))
         fits: dict[str, _QuantityFit] = {}
         cv: dict[str, float] = {}
         for q, ss in zip(quants, seeds):
             ok = np.isfinite(Y[q])
-            n = len(_distinct(X[ok]))
-            if n < need:
-                raise ConfigError(f"quantity {q!r}: {n} distinct recipes with a value, need at least {need} (max(5, 2 x parameters + 1))")
             z = np.log(Y[q][ok]) if scales[q] else Y[q][ok]
-            if np.ptp(z) == 0:
-                raise ConfigError(f"quantity {q!r}: every observed value equals {Y[q][ok][0]:g}; nothing to emulate")
             fit_seed, cv_seed = ss.spawn(2)
             fits[q] = _fit_quantity(X[ok], z, lower, span, int(fit_seed.generate_state(1)[0]))
             cv[q] = _grouped_cv_r2(fits[q], folds, np.random.default_rng(cv_seed))
@@ -264,12 +244,72 @@ class DatasetWorld:
         return np.exp(z) if self.log_scale[q] else z
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A table that passed every check of `check_dataset`, as arrays."""
+
+    params: list[str]
+    quants: list[str]
+    X: np.ndarray
+    Y: dict[str, np.ndarray]
+    used: np.ndarray
+    lower: np.ndarray
+    span: np.ndarray
+    recipes: np.ndarray
+    scales: dict[str, bool]
+
+
+def check_dataset(table: pd.DataFrame, parameters: Sequence[str], quantities: Sequence[str],
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Every check `DatasetWorld.fit` makes before fitting (columns, numbers, enough recipes), without fitting.
+
+    Cheap (pandas and numpy only): a campaign validates its data file with it before anything is written.
+    """
+    _checked(table, parameters, quantities, bounds, None)
+
+
+def _checked(table, parameters, quantities, bounds, log_scale) -> _Checked:
+    """Validate a table for `DatasetWorld.fit` (see there for the rules); the validated arrays."""
+    params, quants = _names("parameters", parameters), _names("quantities", quantities)
+    if set(params) & set(quants):
+        raise ConfigError(f"quantities: {sorted(set(params) & set(quants))} also listed as parameters")
+    if not isinstance(table, pd.DataFrame):
+        raise ConfigError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
+    for kind, names in (("parameter", params), ("quantity", quants)):
+        missing = [c for c in names if c not in table.columns]
+        if missing:
+            raise ConfigError(f"{kind} column {missing[0]!r} not in the table (present: {_listed(table.columns)})")
+    X = np.column_stack([_numeric(table[c], c, allow_nan=False) for c in params]) if len(table) else np.zeros((0, len(params)))
+    Y = {q: _numeric(table[q], q, allow_nan=True) for q in quants}
+    used = np.zeros(len(table), bool)
+    for y in Y.values():
+        used |= np.isfinite(y)
+    lower, span = _scale(X[used], bounds, params)
+    recipes = _distinct((X[used] - lower) / span)
+    scales = {q: _log_scale(q, Y[q], None if log_scale is None else log_scale.get(q)) for q in quants}
+    need = max(5, 2 * len(params) + 1)
+    for q in quants:
+        ok = np.isfinite(Y[q])
+        n = len(_distinct(X[ok]))
+        if n < need:
+            raise ConfigError(f"quantity {q!r}: {n} distinct recipes with a value, need at least {need} (max(5, 2 x parameters + 1))")
+        z = np.log(Y[q][ok]) if scales[q] else Y[q][ok]
+        if np.ptp(z) == 0:
+            raise ConfigError(f"quantity {q!r}: every observed value equals {Y[q][ok][0]:g}; nothing to emulate")
+    return _Checked(params, quants, X, Y, used, lower, span, recipes, scales)
+
+
 def load_dataset_world(path: str | Path, parameters: Sequence[str], quantities: Sequence[str], **fit_kwargs) -> DatasetWorld:
     """Read a CSV table of past measurements and fit a `DatasetWorld` on it (`fit_kwargs` go to `fit`).
 
     Raises:
         ConfigError: the file is missing, unreadable, binary or not a CSV; or anything `DatasetWorld.fit` refuses.
     """
+    return DatasetWorld.fit(read_table(path), parameters, quantities, **fit_kwargs)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV table of past measurements; `ConfigError` for a missing, unreadable, binary or malformed file."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"path: data file not found: {p}")
@@ -286,7 +326,7 @@ def load_dataset_world(path: str | Path, parameters: Sequence[str], quantities: 
         raise ConfigError(f"path: {p} is not UTF-8 text, not a CSV file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ConfigError(f"path: {p} is not a readable CSV ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
-    return DatasetWorld.fit(table, parameters, quantities, **fit_kwargs)
+    return table
 
 
 def _names(kind: str, names: Sequence[str]) -> list[str]:
