@@ -100,3 +100,10 @@ def test_scenario_list_names_the_builtins() -> None:
     result = CliRunner().invoke(app, ["scenario", "list"])
     assert result.exit_code == 0
     assert "p3ht-cnt" in result.output and "electrode" in result.output
+
+
+def test_the_shipped_example_is_valid_and_its_data_passes() -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pedot_additives" / "scenario.yaml"
+    spec = load_scenario_file(example)
+    spec.check_world_data()
+    assert spec.name == "pedot-additives" and spec.objective_kind("conductivity") == "graph"
