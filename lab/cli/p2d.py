@@ -31,8 +31,8 @@ def sweep(
     with user_errors():
         if n < 1:
             raise ConfigError(f"--n {n}: must be >= 1")
-        from lab.worlds.electrode.p2d import import_pybamm
-        from lab.worlds.electrode.sweep import run_sweep
+        from lab.scenarios.electrode.p2d import import_pybamm
+        from lab.scenarios.electrode.sweep import run_sweep
 
         import_pybamm()  # fail early, with the pip command, when the [p2d] extra is missing
         result = run_sweep(
@@ -58,8 +58,8 @@ def validate(
     import pandas as pd
 
     with user_errors():
-        from lab.worlds.electrode.p2d import import_pybamm
-        from lab.worlds.electrode.surrogate import validate_surrogate
+        from lab.scenarios.electrode.p2d import import_pybamm
+        from lab.scenarios.electrode.surrogate import validate_surrogate
 
         import_pybamm()
         frame = None
@@ -86,8 +86,8 @@ def cache_world(
     import time
 
     with user_errors():
-        from lab.worlds.electrode.world import ElectrodeWorld
-        from lab.worlds.electrode.world_cache import default_cache_path, write_cache
+        from lab.scenarios.electrode.world import ElectrodeWorld
+        from lab.scenarios.electrode.world_cache import default_cache_path, write_cache
 
         start = time.perf_counter()
         world = ElectrodeWorld(use_cache=False)

@@ -32,7 +32,7 @@ def build_scenario(
     if hardware not in ("simulated", "emulated", "hardware"):
         raise ConfigError(f"hardware: unknown {hardware!r}; choose simulated, emulated or hardware")
     if name == "p3ht-cnt":
-        from lab.scenarios.p3ht_cnt import P3HTCNTScenario
+        from lab.scenarios.p3ht_cnt.scenario import P3HTCNTScenario
 
         stations = None
         if hardware == "emulated":
@@ -54,7 +54,7 @@ def build_scenario(
     if name == "electrode":
         if hardware != "simulated":
             raise ConfigError(f"hardware: {hardware!r} applies only to scenario p3ht-cnt; electrode runs simulated")
-        from lab.scenarios.electrode import ElectrodeScenario
+        from lab.scenarios.electrode.scenario import ElectrodeScenario
 
         return ElectrodeScenario(seed=seed)
     raise ConfigError(f"scenario: unknown {name!r}; choose one of {', '.join(SCENARIOS)}")

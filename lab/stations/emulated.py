@@ -21,8 +21,8 @@ from drivers.emulators.launcher import EmulatedBench
 from lab.stations.base import StationSet
 from lab.stations.hardware_lab import HardwareLab
 from lab.stations.hardware_setup import FAULT_KINDS, HardwareSetup, dump_hardware_setup
-from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
-from lab.worlds.p3ht_cnt_backend import P3HTCNTBackend
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld
+from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend
 
 #: Seed offsets of the backend's draws and of the injected faults relative to the campaign seed.
 _BACKEND_STREAM = 7

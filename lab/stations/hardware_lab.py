@@ -95,7 +95,7 @@ def hardware_stations(setup: HardwareSetup) -> Callable[[object, int, float], St
     """
 
     def build(_world: object, seed: int, thickness_fraction: float) -> StationSet:
-        from lab.worlds.p3ht_cnt import COMPONENTS
+        from lab.scenarios.p3ht_cnt.world import COMPONENTS
 
         rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
         return HardwareLab.open(setup, COMPONENTS, thickness_fraction, rng).station_set()

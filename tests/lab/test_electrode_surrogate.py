@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import r2_score
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.surrogate import P2DSurrogate, default_dataset_path, validate_surrogate
+from lab.scenarios.electrode.surrogate import P2DSurrogate, default_dataset_path, validate_surrogate
 
 
 @pytest.fixture(scope="module")

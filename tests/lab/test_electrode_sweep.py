@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from lab.cli.p2d import app
 from lab.errors import ConfigError
-from lab.worlds.electrode.space import draw_recipes, feasible
-from lab.worlds.electrode.sweep import _failed_rows, run_sweep
+from lab.scenarios.electrode.space import draw_recipes, feasible
+from lab.scenarios.electrode.sweep import _failed_rows, run_sweep
 
 
 @pytest.fixture(scope="module")

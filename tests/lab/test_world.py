@@ -8,17 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from lab.errors import ConfigError
-from lab.worlds import (
-    COMPONENTS,
-    ConductivityLandscape,
-    MaterialPrices,
-    P3HTCNTWorld,
-    P3HTCNTWorldConfig,
-    calibrate_p3ht_cnt,
-    campaign_like_compositions,
-)
-from lab.worlds.calibration import default_data_path
-from lab.worlds.p3ht_cnt_landscape import sample_feasible
+from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS, ConductivityLandscape, sample_feasible
+from lab.scenarios.p3ht_cnt.world import MaterialPrices, P3HTCNTWorld, P3HTCNTWorldConfig, campaign_like_compositions
 
 DATA = default_data_path()
 needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"shared real data absent: {DATA}")

@@ -12,13 +12,13 @@ import pandas as pd
 from lab.errors import ConfigError
 from lab.scenarios.base import MeasurementStep, Scenario
 from lab.stations.base import StationSet
-from lab.stations.simulated import (
+from lab.scenarios.p3ht_cnt.simulated import (
     SimulatedBench,
     SimulatedConductivityStation,
     SimulatedDropCaster,
     SimulatedOpticalStation,
 )
-from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
@@ -47,7 +47,7 @@ REFERENCE_CONDUCTIVITY_S_CM = 1.0
 
 def p3ht_cnt_space() -> SearchSpace:
     """The shipped P3HT/CNT search space (bounds of the real campaign, sum to 100 %)."""
-    text = resources.files("lab.scenarios").joinpath("p3ht_cnt_space.yaml")
+    text = resources.files("lab.scenarios.p3ht_cnt").joinpath("space.yaml")
     with resources.as_file(text) as path:
         return SearchSpace.from_yaml(path)
 
@@ -116,7 +116,7 @@ class P3HTCNTScenario(Scenario):
         recipes = profiled["recipe_id"].nunique() if "recipe_id" in profiled else len(profiled)
         if recipes < 3:  # the thickness node needs 3 profiled recipes
             return {}
-        from lab.campaign.graph_belief import fit_graph_belief
+        from lab.scenarios.p3ht_cnt.graph_belief import fit_graph_belief
 
         return {"conductivity": fit_graph_belief(measured)}
 

@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
 from models.gp_graph import GPGraph
 from models.graph_enumeration import INPUTS, ParentMap
 from models.graph_selection import SelectionSettings
