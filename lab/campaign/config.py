@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lab.errors import ConfigError
+from lab.scenarios import DEFAULT_SCENARIO, check_hardware, scenario_entries, scenario_entry
 
 
 class Schedule(BaseModel):
@@ -53,23 +54,18 @@ class Schedule(BaseModel):
         return self
 
 
-#: Samples made from one recipe when the config does not say: P3HT/CNT casts 6 droplets from one mix; the
-#: electrode line makes one cell per recipe per day (a batch of 40 is 40 recipes x 1 cell).
-DEFAULT_SAMPLES_PER_RECIPE = {"p3ht-cnt": 6, "electrode": 1}
-
-
 class CampaignConfig(BaseModel):
     """What a simulated campaign runs: scenario, schedule, batch layout, seed and strategy."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scenario: Literal["p3ht-cnt", "electrode"] = "p3ht-cnt"
+    scenario: str = Field(DEFAULT_SCENARIO, description="a scenario of the registry (`lab.scenarios.SCENARIOS`)")
     days: int = Field(2, ge=1, le=365, description="number of daily cycles")
     batch: int = Field(160, ge=1, le=5000, description="films (samples) per day")
     seed: int = Field(0, ge=0, description="seeds the world, the stations and the optimizer")
     droplets_per_recipe: int = Field(
         6, ge=1, le=26, description="samples made from one recipe (films cast from one mix; electrode: cells); "
-        "default per scenario: `DEFAULT_SAMPLES_PER_RECIPE`"
+        "default per scenario: its registry entry's `samples_per_recipe`"
     )
     recipes_per_wafer: int = Field(6, ge=1, le=50, description="compositions that fit on one wafer")
     thickness_fraction: float = Field(
@@ -99,17 +95,23 @@ class CampaignConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _scenario_defaults(cls, data: object) -> object:
-        """Fill `droplets_per_recipe` (absent or None) with the scenario's default."""
+        """Fill `droplets_per_recipe` (absent or None) with the scenario's default (its registry entry's)."""
         if isinstance(data, dict) and data.get("droplets_per_recipe") is None:
-            scenario = data.get("scenario", "p3ht-cnt")
-            data = {**data, "droplets_per_recipe": DEFAULT_SAMPLES_PER_RECIPE.get(scenario, 6)}
+            entry = scenario_entries().get(data.get("scenario", DEFAULT_SCENARIO))
+            data = {k: v for k, v in data.items() if k != "droplets_per_recipe"}
+            if entry is not None:  # an unknown scenario is refused by its own field
+                data["droplets_per_recipe"] = entry.samples_per_recipe
         return data
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str) -> str:
+        scenario_entry(value)  # ConfigError (a ValueError) naming the known ones
+        return value
 
     @model_validator(mode="after")
     def _hardware_options(self) -> CampaignConfig:
-        if self.scenario != "p3ht-cnt" and self.hardware != "simulated":
-            raise ValueError(f"hardware: {self.hardware!r} applies only to scenario p3ht-cnt; "
-                             f"{self.scenario} runs simulated")
+        check_hardware(self.scenario, self.hardware)
         if self.hardware == "simulated":
             for option in ("faults", "hardware_config"):
                 if getattr(self, option) is not None:

@@ -33,6 +33,8 @@ class Scenario(ABC):
     dispense: DispenseLimits | None = None
     #: unit of each measured or true quantity, for the store and reports
     units: Mapping[str, str] = {}
+    #: what `hypervolume_space` measures in, in words, for `summary.json` (None: not stated)
+    hypervolume_space_description: str | None = None
 
     @property
     def known_objectives(self) -> dict[str, KnownObjective]:

@@ -8,3 +8,33 @@ campaigns' world: exact microstructure + surrogate), `front` (its best-known Par
 (the shipped surrogate hyperparameters and front). PyBaMM is imported only when a simulation runs
 (optional extra `[p2d]`).
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab.errors import ConfigError
+from lab.scenarios.entry import ScenarioEntry
+
+if TYPE_CHECKING:
+    from lab.scenarios.electrode.scenario import ElectrodeScenario
+
+
+def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated",
+          hardware_config: str | Path | None = None, faults: float | None = None,
+          conductivity_model: str = "graph") -> ElectrodeScenario:
+    """The electrode scenario, simulated only (its world is the P2D surrogate); the other options do not apply."""
+    if hardware != "simulated":
+        raise ConfigError(f"hardware: {hardware!r} is not available for scenario electrode; it runs simulated only")
+    from lab.scenarios.electrode.scenario import ElectrodeScenario
+
+    return ElectrodeScenario(seed=seed)
+
+
+ENTRY = ScenarioEntry(
+    name="electrode",
+    description="NMC cathode recipes coated, calendered and cycled: maximize energy and power density",
+    samples_per_recipe=1,  # the line makes one cell per recipe per day (a batch of 40 is 40 recipes x 1 cell)
+    build=build,
+)

@@ -65,6 +65,7 @@ class P3HTCNTScenario(Scenario):
 
     name = "p3ht-cnt"
     units = UNITS
+    hypervolume_space_description = "log10(conductivity) maximized, cost minimized"
 
     def __init__(
         self,
