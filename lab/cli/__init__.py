@@ -1,4 +1,4 @@
-"""The `lab` command: one sub-app per command group."""
+"""The `lab` command: one sub-app per command group, plus each scenario's own groups (from the registry)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, p2d, propose, serve, stations, world
+from lab.cli import bench, campaign, emulate, hypothesis, propose, serve, stations
+from lab.cli._errors import guard_commands
+from lab.scenarios import scenario_entries
 
 app = typer.Typer(
     name="lab",
@@ -16,9 +18,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(campaign.app, name="campaign")
-
-app.add_typer(world.app, name="world")
-app.add_typer(p2d.app, name="p2d")
+for _entry in scenario_entries().values():  # e.g. `lab world` (p3ht-cnt), `lab p2d` (electrode)
+    for _group, _commands in _entry.command_groups().items():
+        app.add_typer(guard_commands(_commands), name=_group)
 app.add_typer(stations.app, name="stations")
 app.command(name="propose")(propose.command)
 app.command(name="hypothesis")(hypothesis.command)

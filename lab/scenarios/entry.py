@@ -52,6 +52,10 @@ class ScenarioEntry:
     commands: Mapping[str, str] = field(default_factory=dict)
     tools: Mapping[str, str] = field(default_factory=dict)
 
+    def command_groups(self) -> dict[str, object]:
+        """The scenario's CLI command groups (`typer.Typer` apps) by group name, imported now."""
+        return {group: load_attribute(target) for group, target in self.commands.items()}
+
     def tool(self, name: str) -> Callable | None:
         """The scenario function registered as `name` (imported now), or None if it has none."""
         target = self.tools.get(name)

@@ -1,6 +1,6 @@
-"""The three hardware stations on one bench, opened and prepared together.
+"""The three hardware stations on one bench, opened and prepared together, for the components the caller names.
 
-    lab = HardwareLab.open(setup, components=COMPONENTS, thickness_fraction=0.2, thickness_rng=rng)
+    lab = HardwareLab.open(setup, components=scenario.dispense.components, thickness_fraction=0.2, thickness_rng=rng)
     try:
         results = lab.maker.cast({"p3ht": 60, ...}, keys)
         reading = lab.optical.measure(keys[0])
@@ -86,18 +86,3 @@ class HardwareLab:
     def station_set(self) -> StationSet:
         """The stations as a scenario uses them."""
         return StationSet(self.maker, self.optical, self.electrical, self.diagnostics, self.close)
-
-
-def hardware_stations(setup: HardwareSetup) -> Callable[[object, int, float], StationSet]:
-    """A stations factory for `P3HTCNTScenario`: the hardware stations on the bench file's instruments.
-
-    The world is not used (the instruments measure real films); `seed` seeds which films are profiled.
-    """
-
-    def build(_world: object, seed: int, thickness_fraction: float) -> StationSet:
-        from lab.scenarios.p3ht_cnt.world import COMPONENTS
-
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
-        return HardwareLab.open(setup, COMPONENTS, thickness_fraction, rng).station_set()
-
-    return build

@@ -28,8 +28,15 @@ from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, Rec
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
 
-#: Every state a film can be in; the measuring states between `cast` and `measured` are the stations'.
-FILM_STATES = ("planned", "cast", "optical", "electrical", "tested", "measured", "failed")
+#: The states every film can be in whatever its route: the measuring states go between `cast` and `measured`.
+FILM_STATES_BEFORE = ("planned", "cast")
+FILM_STATES_AFTER = ("measured", "failed")
+
+
+def film_states_of(route: Mapping | None) -> tuple[str, ...]:
+    """Every state a film of a campaign with this stored `route` can be in: planned, cast, the route's
+    measuring states in order, measured, failed."""
+    return (*FILM_STATES_BEFORE, *(route or {}).get("states", ()), *FILM_STATES_AFTER)
 
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
 RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
@@ -196,10 +203,12 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def record_reading(self, campaign_id: int, reading: Reading, state: str) -> None:
         """Add one station's reading to a film and move it to `state` (or to `failed` if the reading failed)."""
-        if state not in FILM_STATES:
-            raise StoreError(f"film state {state!r} is not one of {FILM_STATES}")
         _check_finite(reading.values, f"film {reading.film.sample_id} station {reading.station}")
         with self._transaction("record_reading") as s:
+            campaign = s.get(Campaign, campaign_id)
+            states = film_states_of(campaign.route if campaign is not None else None)
+            if state not in states:
+                raise StoreError(f"film state {state!r} is not one of {states} (the campaign's route)")
             film = self._film(s, campaign_id, reading.film)
             if film.status in ("planned", "failed", "measured"):
                 raise StoreError(f"film {reading.film.sample_id} is {film.status}; it cannot take a reading")

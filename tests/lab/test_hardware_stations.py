@@ -18,7 +18,8 @@ from drivers.spectrometer import AbsorbanceSpectrum
 from lab.cli import app
 from lab.errors import ConfigError
 from lab.stations.base import ConductivityStation, DropCastingStation, FilmKey, OpticalStation
-from lab.stations.emulated import EmulatedLab, serve_emulators
+from lab.scenarios.p3ht_cnt.bench_stations import bench_backend, emulated_lab
+from lab.stations.emulated import serve_emulators
 from lab.stations.hardware_setup import load_hardware_setup, parse_hardware_setup
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld, P3HTCNTWorldConfig
 from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend, band_absorbance
@@ -79,7 +80,7 @@ def test_backend_spectrum_and_voltage_follow_the_world(reliable_world) -> None:
 
 
 def test_stations_cast_and_measure_through_the_drivers(reliable_world) -> None:
-    lab = EmulatedLab(parse_hardware_setup(bench_data()), reliable_world, seed=2, thickness_fraction=1.0)
+    lab = emulated_lab(parse_hardware_setup(bench_data()), reliable_world, COMPONENTS, seed=2, thickness_fraction=1.0)
     try:
         stations = lab.station_set()
         assert isinstance(stations.maker, DropCastingStation) and isinstance(stations.optical, OpticalStation)
@@ -109,7 +110,7 @@ def test_stations_cast_and_measure_through_the_drivers(reliable_world) -> None:
 
 def test_a_stalled_pump_fails_the_recipe_purges_and_never_re_dispenses(reliable_world) -> None:
     data = bench_data(alarm=1.0, only_requests=["RUN"], max_per_kind=1, seed=0)  # the first pump run stalls
-    lab = EmulatedLab(parse_hardware_setup(data), reliable_world, seed=0)
+    lab = emulated_lab(parse_hardware_setup(data), reliable_world, COMPONENTS, seed=0)
     try:
         failed = lab.lab.maker.cast(RECIPE, keys(1, 2))
         assert all(not c.ok and c.failure.startswith("mix failed, not re-dispensed: PumpStalled") for c in failed)
@@ -130,7 +131,7 @@ def test_a_stalled_pump_fails_the_recipe_purges_and_never_re_dispenses(reliable_
 
 def test_a_gantry_alarm_while_lowering_is_recovered_and_casts_once(reliable_world) -> None:
     data = bench_data(alarm=1.0, only_requests=["Z1.000"], max_per_kind=2, seed=0)  # two lowerings alarm
-    lab = EmulatedLab(parse_hardware_setup(data), reliable_world, seed=0)
+    lab = emulated_lab(parse_hardware_setup(data), reliable_world, COMPONENTS, seed=0)
     try:
         cast = lab.lab.maker.cast(RECIPE, keys(1, 3))
         assert all(c.ok for c in cast)
@@ -153,8 +154,9 @@ def test_stations_check_against_the_emulators() -> None:
 def test_emulate_serves_until_stopped_and_check_reads_its_bench_file(tmp_path, reliable_world) -> None:
     out = tmp_path / "bench.yaml"
     stop, ready = threading.Event(), threading.Event()
-    server = threading.Thread(target=serve_emulators, args=(load_hardware_setup(), out, stop),
-                              kwargs={"world": reliable_world, "on_ready": lambda bench: ready.set()}, daemon=True)
+    setup = load_hardware_setup()
+    server = threading.Thread(target=serve_emulators, args=(setup, out, stop, bench_backend(setup, 0, reliable_world)),
+                              kwargs={"on_ready": lambda bench: ready.set()}, daemon=True)
     server.start()
     try:
         assert ready.wait(30.0)

@@ -162,10 +162,10 @@ def test_bad_composition_names_the_field(world):
 
 
 def test_cli_info_and_bad_data():
-    from lab.cli.world import app
+    from lab.cli import app
 
     runner = CliRunner()
-    res = runner.invoke(app, ["info"])
+    res = runner.invoke(app, ["world", "info"])
     assert res.exit_code == 0 and "global optimum" in res.output
-    res = runner.invoke(app, ["calibrate", "--data", "/no/such/file.csv"])
+    res = runner.invoke(app, ["world", "calibrate", "--data", "/no/such/file.csv"])
     assert res.exit_code == 2 and "not found" in res.output

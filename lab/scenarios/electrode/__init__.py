@@ -1,6 +1,7 @@
 """The electrode scenario: NMC cathode recipes made on a coating + calendering line and tested on a cycler.
 
-Modules: `scenario` (the `Scenario`), `line` (the simulated line and cycler), `report` (its report sections), and
+Modules: `scenario` (the `Scenario`), `line` (the simulated line and cycler), `report` (its report sections),
+`commands` (`lab p2d`), and
 its world: `microstructure` (recipe -> porosity, thickness, tortuosity, conductivity, loading), `space` (the recipe
 space, manufacturability, space-filling draws), `p2d` (DFN half-cell simulation, energy and power density),
 `sweep` (parallel sweeps on Dask written as a data set), `surrogate` (graph-GP surrogate of P2D), `world` (the
@@ -37,4 +38,5 @@ ENTRY = ScenarioEntry(
     description="NMC cathode recipes coated, calendered and cycled: maximize energy and power density",
     samples_per_recipe=1,  # the line makes one cell per recipe per day (a batch of 40 is 40 recipes x 1 cell)
     build=build,
+    commands={"p2d": "lab.scenarios.electrode.commands:app"},
 )

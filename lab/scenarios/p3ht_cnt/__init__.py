@@ -1,6 +1,7 @@
 """The P3HT/CNT scenario: five-component blends drop-cast as films, measured optically and by 4-point probe.
 
 Modules: `scenario` (the `Scenario`), `space.yaml` (its search space), `simulated` (stations in direct Python),
+`bench_stations` (its stations on the drivers, emulated or real), `commands` (`lab world`),
 `graph_belief` (the conductivity belief through sheet resistance and thickness), and its world: `landscape` (the
 calibrated conductivity landscape), `world` (films, measurements, failures, prices), `calibration` (fitting the
 landscape on real films), `campaign_table` (campaign-like tables of simulated films), `backend` (the world as the
@@ -30,7 +31,7 @@ def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated
 
     stations = None
     if hardware == "emulated":
-        from lab.stations.emulated import emulated_stations
+        from lab.scenarios.p3ht_cnt.bench_stations import emulated_stations
         from lab.stations.hardware_setup import load_hardware_setup
 
         setup = load_hardware_setup(hardware_config)
@@ -38,7 +39,7 @@ def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated
             setup = setup.with_fault_rate(faults, seed)
         stations = emulated_stations(setup)
     elif hardware == "hardware":
-        from lab.stations.hardware_lab import hardware_stations
+        from lab.scenarios.p3ht_cnt.bench_stations import hardware_stations
         from lab.stations.hardware_setup import load_hardware_setup
 
         stations = hardware_stations(load_hardware_setup(hardware_config))
@@ -53,4 +54,6 @@ ENTRY = ScenarioEntry(
     samples_per_recipe=6,  # droplets cast from one mix
     build=build,
     hardware=("simulated", "emulated", "hardware"),
+    commands={"world": "lab.scenarios.p3ht_cnt.commands:app"},
+    tools={"bench_backend": "lab.scenarios.p3ht_cnt.bench_stations:bench_backend"},
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from importlib import resources
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,8 @@ from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
 from optimizers.surrogates import ObjectiveModel
 
-#: Builds a scenario's stations from (world, seed, thickness_fraction).
-StationFactory = Callable[[P3HTCNTWorld, int, float], StationSet]
+if TYPE_CHECKING:
+    from lab.scenarios.p3ht_cnt.bench_stations import StationFactory
 
 #: Measured quantities and their units.
 UNITS = {
@@ -59,8 +59,9 @@ class P3HTCNTScenario(Scenario):
         world: the ground truth (default: the shipped calibration).
         seed: seeds the stations' noise and failures.
         thickness_fraction: share of films whose thickness (hence conductivity) is measured.
-        stations: builds the stations from (world, seed, thickness_fraction) instead of the simulated ones,
-            e.g. `lab.stations.emulated.emulated_stations(setup)` (drivers + emulated instruments).
+        stations: builds the stations from (world, seed, thickness_fraction, components) instead of the simulated ones,
+            and the dispensed components, e.g. `lab.scenarios.p3ht_cnt.bench_stations.emulated_stations(setup)`
+            (drivers + emulated instruments).
     """
 
     name = "p3ht-cnt"
@@ -84,7 +85,7 @@ class P3HTCNTScenario(Scenario):
         self.thickness_fraction = thickness_fraction
         self._stations: StationSet | None = None
         if stations is not None:
-            self._stations = stations(self.world, seed, thickness_fraction)
+            self._stations = stations(self.world, seed, thickness_fraction, self.dispense.components)
             self.maker = self._stations.maker
             self.steps = (
                 MeasurementStep("optical", self._stations.optical.measure, OPTICAL_QUANTITIES),

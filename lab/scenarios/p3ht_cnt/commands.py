@@ -1,4 +1,8 @@
-"""`lab world`: calibrate the P3HT/CNT simulator world on real films and print its landscape facts."""
+"""`lab world`: calibrate the P3HT/CNT simulator world on real films and print its landscape facts.
+
+A command group of the scenario, mounted by `lab.cli` through the registry entry's `commands`; `lab.cli` turns
+the user errors the commands raise into one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lab.cli._errors import user_errors
 from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
 from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, default_params_path
 from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
@@ -25,9 +28,8 @@ def calibrate(
 ) -> None:
     """Fit the conductivity landscape, print the grouped-CV R2 table and write the parameters."""
     console = Console()
-    with user_errors():
-        params, report = calibrate_p3ht_cnt(data or default_data_path(), seed=seed)
-        path = params.save(out or default_params_path())
+    params, report = calibrate_p3ht_cnt(data or default_data_path(), seed=seed)
+    path = params.save(out or default_params_path())
     table = Table(title=f"Grouped CV of ln(conductivity): {report.n_films} films, {report.n_compositions} compositions")
     table.add_column("repeat")
     table.add_column("mean per-fold R2", justify="right")
@@ -43,10 +45,9 @@ def calibrate(
 def info(params: Path = typer.Option(None, "--params", help="params.json (default: the shipped one).")) -> None:
     """Print the world optimum and landscape facts."""
     console = Console()
-    with user_errors():
-        world = P3HTCNTWorld.default(params_path=params)
-        recipe, sigma = world.optimum()
-        x_local, sigma_local = world.landscape.local_optimum(np.array([38.0, 48.0, 0.5, 0.5, 13.0]))
+    world = P3HTCNTWorld.default(params_path=params)
+    recipe, sigma = world.optimum()
+    x_local, sigma_local = world.landscape.local_optimum(np.array([38.0, 48.0, 0.5, 0.5, 13.0]))
     table = Table(title="P3HT/CNT world")
     table.add_column("fact")
     table.add_column("composition % (" + ", ".join(COMPONENTS) + ")")
