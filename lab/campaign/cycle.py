@@ -34,7 +34,7 @@ from lab.campaign.config import CampaignConfig
 from lab.campaign.events import Checkpoints
 from lab.errors import LabError
 from lab.scenarios import MeasurementStep, Scenario
-from lab.stations.base import DROPLET_LETTERS, CastResult, FilmKey, Reading
+from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
 from lab.store import RecipeRecord, Store
 from lab.store.progress import FilmState, RecipeState
 

@@ -226,7 +226,7 @@ def _history_with_objectives(store: Store, cid: int, scenario: Scenario) -> pd.D
 
 def _day_figures(scenario: Scenario, history: pd.DataFrame, day: int) -> dict:
     """Best true value of each objective and the true hypervolume of everything made up to `day`."""
-    from lab.campaign.metrics import hypervolume  # botorch: only when summing up
+    from lab.scoring import hypervolume  # botorch: only when summing up
 
     space = scenario.space
     made = history[history["day"] <= day]

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lab.campaign.metrics import pareto_mask
+from lab.scoring import pareto_mask
 from lab.reports.html import figure_to_html, page, table_to_html
 from lab.scenarios import Scenario
 

@@ -9,7 +9,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lab.stations.base import DropCastingStation, FilmKey, Reading
+from lab.records import FilmKey, Reading
+from lab.stations.base import DropCastingStation
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.surrogates import ObjectiveModel
 from optimizers.search_space import SearchSpace

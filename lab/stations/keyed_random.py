@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 
 
 def film_rng(seed: int, stream: int, key: FilmKey) -> np.random.Generator:

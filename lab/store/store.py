@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lab.errors import StoreError
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
 from lab.store.locks import LockMixin
 from lab.store.progress import ProgressMixin

@@ -16,7 +16,7 @@ from lab.campaign.runner import resume_campaign, run_campaign
 from lab.cli import app
 from lab.errors import CampaignLocked, ConfigError
 from lab.scenarios import MeasurementStep, build_scenario
-from lab.stations.base import Reading
+from lab.records import Reading
 from lab.store import Store, sqlite_url
 from lab.store.integrity import check_integrity
 from lab.store.locks import LockInfo

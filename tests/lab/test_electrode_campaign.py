@@ -14,7 +14,7 @@ from lab.cli import app
 from lab.errors import ConfigError
 from lab.scenarios import SCENARIOS, build_scenario
 from lab.scenarios.electrode.scenario import ElectrodeScenario
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 from lab.scenarios.electrode.line import (
     SOLVER_FAILURE,
     CoatingCalenderingLine,

@@ -17,7 +17,8 @@ from drivers.four_point_probe import PI_OVER_LN2
 from drivers.spectrometer import AbsorbanceSpectrum
 from lab.cli import app
 from lab.errors import ConfigError
-from lab.stations.base import ConductivityStation, DropCastingStation, FilmKey, OpticalStation
+from lab.records import FilmKey
+from lab.stations.base import ConductivityStation, DropCastingStation, OpticalStation
 from lab.scenarios.p3ht_cnt.bench_stations import bench_backend, emulated_lab
 from lab.stations.emulated import serve_emulators
 from lab.stations.hardware_setup import load_hardware_setup, parse_hardware_setup

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from lab.errors import StoreError
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.store import RecipeRecord, Store, sqlite_url
 from lab.store.schema import Film, Measurement, Recipe
 

@@ -85,7 +85,7 @@ class ElectrodeScenario(Scenario):
     @cached_property
     def best_known_hypervolume(self) -> float:
         """Hypervolume of `best_known_front` above `hypervolume_reference()`."""
-        from lab.campaign.metrics import hypervolume
+        from lab.scoring import hypervolume
 
         return hypervolume(self.hypervolume_space(self.best_known_front), self.hypervolume_reference())
 

@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.stations.keyed_random import film_rng
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
 from optimizers.mixture import snap_to_dispensable
