@@ -33,8 +33,8 @@ from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
 from lab.campaign.events import Checkpoints
 from lab.errors import LabError
-from lab.scenarios import MeasurementStep, Scenario
 from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
+from lab.scenarios import MeasurementStep, Scenario
 from lab.store import RecipeRecord, Store
 from lab.store.progress import FilmState, RecipeState
 

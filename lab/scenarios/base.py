@@ -12,8 +12,8 @@ import pandas as pd
 from lab.records import FilmKey, Reading
 from lab.stations.base import DropCastingStation
 from optimizers.propose import DispenseLimits, KnownObjective
-from optimizers.surrogates import ObjectiveModel
 from optimizers.search_space import SearchSpace
+from optimizers.surrogates import ObjectiveModel
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 from lab.campaign.config import CampaignConfig
 from lab.cli import app
 from lab.errors import ConfigError
-from lab.scenarios import SCENARIOS, build_scenario
-from lab.scenarios.electrode.scenario import ElectrodeScenario
 from lab.records import FilmKey
+from lab.scenarios import SCENARIOS, build_scenario
 from lab.scenarios.electrode.line import (
     SOLVER_FAILURE,
     CoatingCalenderingLine,
@@ -22,6 +21,7 @@ from lab.scenarios.electrode.line import (
     ElectrodeBench,
     SimulatedCycler,
 )
+from lab.scenarios.electrode.scenario import ElectrodeScenario
 from lab.scenarios.electrode.space import RECIPE_COLUMNS, feasible
 from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES, ElectrodeWorld
 from lab.scenarios.electrode.world_cache import default_cache_path, read_section

@@ -18,12 +18,12 @@ from drivers.spectrometer import AbsorbanceSpectrum
 from lab.cli import app
 from lab.errors import ConfigError
 from lab.records import FilmKey
-from lab.stations.base import ConductivityStation, DropCastingStation, OpticalStation
+from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend, band_absorbance
 from lab.scenarios.p3ht_cnt.bench_stations import bench_backend, emulated_lab
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld, P3HTCNTWorldConfig
+from lab.stations.base import ConductivityStation, DropCastingStation, OpticalStation
 from lab.stations.emulated import serve_emulators
 from lab.stations.hardware_setup import load_hardware_setup, parse_hardware_setup
-from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld, P3HTCNTWorldConfig
-from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend, band_absorbance
 
 RECIPE = {"p3ht": 55.0, "l_swcnt": 30.0, "s_swcnt": 5.0, "mwcnt": 6.0, "dwcnt": 4.0}
 runner = CliRunner()

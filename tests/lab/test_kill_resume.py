@@ -16,8 +16,8 @@ import yaml
 from crash_harness import Kill, emulators, run_with_kills
 from dispense_audit import audit_dispense_log
 from drivers.config import example_config_path
-from lab.campaign.cycle import plan_day
 from lab.campaign.config import CampaignConfig
+from lab.campaign.cycle import plan_day
 from lab.store import Store, sqlite_url
 from lab.store.integrity import check_integrity
 

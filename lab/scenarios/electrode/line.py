@@ -22,10 +22,10 @@ from typing import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
 from lab.scenarios.electrode.space import RECIPE_COLUMNS
 from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES, QUANTITY_UNITS
-from lab.records import CastResult, FilmKey, Reading
 from lab.stations.keyed_random import film_rng
 
 #: Random streams of the electrode lab (distinct from the P3HT/CNT bench's 0-3).

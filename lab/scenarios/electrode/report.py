@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lab.scoring import pareto_mask
 from lab.reports.html import figure_to_html, table_to_html
 from lab.scenarios.base import Scenario
 from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES
+from lab.scoring import pareto_mask
 
 #: Most Pareto recipes labelled on the Ragone plot (every k-th is, the table lists them all).
 MAX_LABELS = 12

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
-from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
 from lab.scenarios.electrode.front import search_best_known_front
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
 from lab.scenarios.electrode.space import RECIPE_COLUMNS
 from lab.scenarios.electrode.surrogate import OBJECTIVE_SCALES, P2DSurrogate, default_dataset_path
 from lab.scenarios.electrode.world_cache import (

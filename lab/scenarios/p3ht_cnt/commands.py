@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
-from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, default_params_path
 from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, default_params_path
 
 app = typer.Typer(help="The P3HT/CNT simulator world: calibration and landscape facts.", no_args_is_help=True)
 

@@ -11,7 +11,6 @@ import pandas as pd
 
 from lab.errors import ConfigError
 from lab.scenarios.base import MeasurementStep, Scenario
-from lab.stations.base import StationSet
 from lab.scenarios.p3ht_cnt.simulated import (
     SimulatedBench,
     SimulatedConductivityStation,
@@ -19,6 +18,7 @@ from lab.scenarios.p3ht_cnt.simulated import (
     SimulatedOpticalStation,
 )
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld
+from lab.stations.base import StationSet
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace

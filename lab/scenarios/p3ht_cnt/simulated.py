@@ -14,8 +14,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from lab.records import CastResult, FilmKey, Reading
-from lab.stations.keyed_random import film_rng
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
+from lab.stations.keyed_random import film_rng
 from optimizers.mixture import snap_to_dispensable
 
 #: Random streams of the simulated lab, one per source of randomness.
