@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from problems import PROBLEMS, Problem  # noqa: E402
 
-from lab.campaign.metrics import hypervolume  # noqa: E402
+from lab.scoring import hypervolume  # noqa: E402
 from optimizers.propose import propose  # noqa: E402
 
 #: Per-problem defaults: (batch, rounds).

@@ -1,6 +1,6 @@
 """Time `lab hypothesis` on a campaign-sized P3HT/CNT data set from the simulator world; print the wall time.
 
-Data: `lab.worlds.p3ht_cnt_dataset.simulate_campaign_table` -- films cast and measured by the P3HT/CNT world
+Data: `lab.scenarios.p3ht_cnt.campaign_table.simulate_campaign_table` -- films cast and measured by the P3HT/CNT world
 like the real campaign (313 campaign-like compositions x 5-6 droplets = ~1700 films; absorbance, absorption
 ratio and sheet resistance on every film, profilometer thickness on ~15 % of films, conductivity where both
 sheet resistance and thickness were measured; the world's failure rate leaves a few NaN). The command scores
@@ -26,8 +26,8 @@ def main() -> None:
     from typer.testing import CliRunner
 
     from lab.cli.hypothesis import app
-    from lab.worlds.p3ht_cnt_dataset import simulate_campaign_table
-    from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+    from lab.scenarios.p3ht_cnt.campaign_table import simulate_campaign_table
+    from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", type=int, default=313)

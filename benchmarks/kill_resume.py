@@ -27,12 +27,14 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lab"))  # the crash-test harness
+
+from crash_harness import Kill, emulators, run_with_kills  # noqa: E402
+from dispense_audit import audit_dispense_log  # noqa: E402
 
 from drivers.config import example_config_path  # noqa: E402
 from lab.campaign.config import CampaignConfig  # noqa: E402
-from lab.campaign.crashtest import Kill, emulators, run_with_kills  # noqa: E402
 from lab.campaign.cycle import plan_day  # noqa: E402
-from lab.campaign.dispense_audit import audit_dispense_log  # noqa: E402
 from lab.store import Store, sqlite_url  # noqa: E402
 from lab.store.integrity import check_integrity  # noqa: E402
 

@@ -3,7 +3,7 @@
 - `branin-currin`: botorch's `BraninCurrin` (2 parameters, both objectives minimized).
 - `dtlz2`: botorch's `DTLZ2` with 2 objectives and 4 parameters (both minimized).
 - `mixture`: a 4-component blend summing to 1 with an inequality, two smooth competing properties.
-- `p3ht`: the P3HT/CNT world (`lab.worlds.p3ht_cnt.P3HTCNTWorld.default()`): log conductivity
+- `p3ht`: the P3HT/CNT world (`lab.scenarios.p3ht_cnt.world.P3HTCNTWorld.default()`): log conductivity
   (maximized, measured with the lab's replicate scatter) against the known material cost (minimized).
   Falls back to a smooth stand-in landscape if the world module is not importable.
 
@@ -131,16 +131,16 @@ def mixture() -> Problem:
 
 def p3ht() -> Problem:
     """The P3HT/CNT world (or a stand-in): conductivity (log, maximized) vs known cost (minimized)."""
-    from lab.scenarios.p3ht_cnt import p3ht_cnt_space
+    from lab.scenarios.p3ht_cnt.scenario import p3ht_cnt_space
 
     space = p3ht_cnt_space()
     try:
-        from lab.worlds.p3ht_cnt import P3HTCNTWorld
+        from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld
 
         world = P3HTCNTWorld.default()
         ln_sigma, cost, note = world.true_log_conductivity, world.cost, "P3HTCNTWorld.default()"
     except ImportError:
-        ln_sigma, cost, note = _standin_ln_sigma, _standin_cost, "smooth stand-in (lab.worlds.p3ht_cnt missing)"
+        ln_sigma, cost, note = _standin_ln_sigma, _standin_cost, "smooth stand-in (lab.scenarios.p3ht_cnt.world missing)"
 
     def truth(X: np.ndarray) -> np.ndarray:
         return np.stack([np.exp(np.asarray(ln_sigma(X), dtype=float)), np.asarray(cost(X), dtype=float)], axis=1)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,12 +25,10 @@ from botorch.sampling.pathwise import draw_kernel_feature_paths, draw_matheron_p
 from botorch.sampling.pathwise.paths import GeneralizedLinearPath, PathDict, SamplePath
 
 from models.errors import ModelInputError
+from models.fitted_graph import FittedGraph
 from models.gp_node import GPNode, single_threaded_torch
 from models.graph_enumeration import INPUTS
 from models.physics_node import LinearPhysicsNode
-
-if TYPE_CHECKING:
-    from models.gp_graph import GPGraph
 
 _DTYPE = torch.float64
 #: Rows of a shared (recipe-only) design evaluated at once.
@@ -54,7 +51,7 @@ class GraphPaths:
         offsets: Film-level noise offset of each intermediate per path, `S` (zeros without intermediate noise).
     """
 
-    graph: GPGraph
+    graph: FittedGraph
     n_paths: int
     node_paths: Mapping[str, SamplePath]
     offsets: Mapping[str, np.ndarray]
@@ -92,7 +89,7 @@ class GraphPaths:
 
 
 def draw_graph_paths(
-    graph: GPGraph, n_paths: int, seed: int = 0, num_features: int = 1024, intermediate_noise: bool = True
+    graph: FittedGraph, n_paths: int, seed: int = 0, num_features: int = 1024, intermediate_noise: bool = True
 ) -> GraphPaths:
     """Draw `n_paths` Matheron sample paths of every GP node of a fitted graph (see the module docstring).
 

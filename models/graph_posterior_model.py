@@ -12,19 +12,16 @@ same posterior, so sample-average acquisition values are deterministic and optim
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from models.errors import ModelInputError
+from models.fitted_graph import FittedGraph
 from models.gp_node import GPNode, single_threaded_torch
 from models.graph_enumeration import INPUTS
 from models.physics_node import LinearPhysicsNode
-
-if TYPE_CHECKING:
-    from models.gp_graph import GPGraph
 
 
 class GraphPosteriorModel(EnsembleModel):
@@ -41,7 +38,7 @@ class GraphPosteriorModel(EnsembleModel):
 
     def __init__(
         self,
-        graph: GPGraph,
+        graph: FittedGraph,
         outputs: Sequence[str] | None = None,
         n_samples: int = 128,
         seed: int = 0,

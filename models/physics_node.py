@@ -14,9 +14,6 @@ import torch
 
 from models.errors import ModelInputError, NotFittedError
 
-#: ln sigma[S/cm] = ln(1e7) - ln Rs[Ohm/sq] - ln t[nm], the P3HT/CNT conductivity law.
-LN_CONDUCTIVITY_INTERCEPT = math.log(1e7)
-
 _MIN_NOISE_VAR = 1e-10
 
 
@@ -26,7 +23,8 @@ class LinearPhysicsNode:
     Args:
         coefficients: Parent name -> coefficient; the graph node must have exactly these parents, and the
             columns of X follow this order.
-        intercept: Constant term (y units).
+        intercept: Constant term (y units), e.g. ln(1e7) for ln sigma[S/cm] from Rs[Ohm/sq] and t[nm]; the
+            caller (the scenario that knows the law) passes it in.
     """
 
     def __init__(self, coefficients: dict[str, float], intercept: float = 0.0) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lab.campaign.config import CampaignConfig
 from lab.errors import ConfigError, validation_message
-from lab.scenarios import SCENARIOS
+from lab.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
 #: Strategy names of the benchmark: the large-batch optimizer, sequential qLogNEHVI, uniform sampling.
 BENCH_STRATEGIES = ("default", "reference", "random")
@@ -55,7 +55,7 @@ class BenchConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scenarios: tuple[str, ...] = Field(("p3ht-cnt",), min_length=1, description="scenario names")
+    scenarios: tuple[str, ...] = Field((DEFAULT_SCENARIO,), min_length=1, description="scenario names")
     strategies: tuple[str, ...] = Field(("default", "random"), min_length=1, description="strategy names")
     seeds: int = Field(3, ge=1, le=10_000, description="campaigns per scenario and strategy")
     first_seed: int = Field(0, ge=0, description="seeds run are first_seed ... first_seed + seeds - 1")

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from drivers.errors import DriverError
 from lab.errors import ConfigError, LabError, validation_message
+from lab.scenarios import DEFAULT_SCENARIO, check_hardware, scenario_entries, scenario_entry
 from lab.yaml_files import read_yaml
 
 
@@ -54,24 +55,20 @@ class Schedule(BaseModel):
         return self
 
 
-#: Samples made from one recipe when the config does not say: P3HT/CNT casts 6 droplets from one mix; the
-#: electrode line makes one cell per recipe per day (a batch of 40 is 40 recipes x 1 cell).
-DEFAULT_SAMPLES_PER_RECIPE = {"p3ht-cnt": 6, "electrode": 1}
-
-
 class CampaignConfig(BaseModel):
     """What a simulated campaign runs: scenario, schedule, batch layout, seed and strategy."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    scenario: str = Field("p3ht-cnt", description="a built-in scenario (`lab scenario list`), or the scenario file's name")
+    scenario: str = Field(DEFAULT_SCENARIO, description="a scenario of the registry (`lab scenario list`), or the "
+                          "scenario file's name")
     scenario_file: str | None = Field(None, description="scenario file (YAML) of a material system described by the lab")
     days: int = Field(2, ge=1, le=365, description="number of daily cycles")
     batch: int = Field(160, ge=1, le=5000, description="films (samples) per day")
     seed: int = Field(0, ge=0, description="seeds the world, the stations and the optimizer")
     droplets_per_recipe: int = Field(
         6, ge=1, le=26, description="samples made from one recipe (films cast from one mix; electrode: cells); "
-        "default per scenario: `DEFAULT_SAMPLES_PER_RECIPE`"
+        "default per scenario: its registry entry's `samples_per_recipe`"
     )
     recipes_per_wafer: int = Field(6, ge=1, le=50, description="compositions that fit on one wafer")
     thickness_fraction: float = Field(
@@ -101,11 +98,14 @@ class CampaignConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _scenario_defaults(cls, data: object) -> object:
-        """Fill `droplets_per_recipe` (absent or None) with the scenario's default."""
+        """Fill `droplets_per_recipe` (absent or None) with the scenario's default: the scenario file's, or its
+        registry entry's."""
         if isinstance(data, dict) and data.get("scenario_file") is not None:
             from lab.scenarios.spec import load_scenario_file
 
             spec = load_scenario_file(data["scenario_file"])
+            if data.get("hardware") == "emulated":
+                spec.check_instrument_route()
             spec.check_world_data()
             recipe = spec.recipe
             data = {**data, "scenario": spec.name}
@@ -115,23 +115,19 @@ class CampaignConfig(BaseModel):
                 data["recipes_per_wafer"] = recipe.recipes_per_substrate
             return data
         if isinstance(data, dict) and data.get("droplets_per_recipe") is None:
-            scenario = data.get("scenario", "p3ht-cnt")
-            data = {**data, "droplets_per_recipe": DEFAULT_SAMPLES_PER_RECIPE.get(scenario, 6)}
+            entry = scenario_entries().get(data.get("scenario", DEFAULT_SCENARIO))
+            data = {k: v for k, v in data.items() if k != "droplets_per_recipe"}
+            if entry is not None:  # an unknown scenario is refused by its own field
+                data["droplets_per_recipe"] = entry.samples_per_recipe
         return data
 
     @model_validator(mode="after")
     def _hardware_options(self) -> CampaignConfig:
         if self.scenario_file is None:
-            from lab.scenarios import SCENARIOS
-
-            if self.scenario not in SCENARIOS:
-                raise ValueError(f"scenario: unknown {self.scenario!r}; choose one of {', '.join(SCENARIOS)} "
-                                 "or give a scenario_file")
+            scenario_entry(self.scenario)  # ConfigError (a ValueError) naming the known ones
+            check_hardware(self.scenario, self.hardware)
         elif self.hardware == "hardware":
             raise ValueError("hardware: scenario files run simulated or emulated")
-        if self.scenario_file is None and self.scenario != "p3ht-cnt" and self.hardware != "simulated":
-            raise ValueError(f"hardware: {self.hardware!r} applies only to scenario p3ht-cnt; "
-                             f"{self.scenario} runs simulated")
         if self.hardware == "simulated":
             for option in ("faults", "hardware_config"):
                 if getattr(self, option) is not None:

@@ -35,8 +35,8 @@ from lab.campaign.config import CampaignConfig
 from lab.campaign.events import Checkpoints
 from lab.campaign.plan import LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step, day_plan
 from lab.errors import LabError
+from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
 from lab.scenarios import MeasurementStep, Scenario
-from lab.stations.base import DROPLET_LETTERS, CastResult, FilmKey, Reading
 from lab.store import RecipeRecord, Store
 from lab.store.progress import RecipeState
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence, Union
 
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ def _history_with_objectives(store: Store, cid: int, scenario: Scenario) -> pd.D
 
 def _day_figures(scenario: Scenario, history: pd.DataFrame, day: int) -> dict:
     """Best true value of each objective and the true hypervolume of everything made up to `day`."""
-    from lab.campaign.metrics import hypervolume  # botorch: only when summing up
+    from lab.scoring import hypervolume  # botorch: only when summing up
 
     space = scenario.space
     made = history[history["day"] <= day]
@@ -268,7 +268,7 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
         },
         "hypervolume": [d["hypervolume"] for d in per_day],
         "hypervolume_reference": scenario.hypervolume_reference().tolist(),
-        "hypervolume_space": "log10(conductivity) maximized, cost minimized" if config.scenario == "p3ht-cnt" else None,
+        "hypervolume_space": scenario.hypervolume_space_description,
         "day_seconds": day_seconds,
         "days_done": len(finished),
         "partial_days": partial,

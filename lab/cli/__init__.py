@@ -1,4 +1,4 @@
-"""The `lab` command: one sub-app per command group."""
+"""The `lab` command: one sub-app per command group, plus each scenario's own commands (from the registry)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, p2d, propose, scenario, serve, stations, world, world_fit
+from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, world
+from lab.cli._errors import guard_commands
+from lab.scenarios import scenario_entries
 
 app = typer.Typer(
     name="lab",
@@ -17,10 +19,15 @@ app = typer.Typer(
 )
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(scenario.app, name="scenario")
-
-world.app.command(name="fit")(world_fit.command)
+#: Generic groups a scenario may add commands to (e.g. p3ht-cnt's `lab world calibrate`).
+_GROUPS = {"world": world.app}
+for _entry in scenario_entries().values():  # e.g. `lab world info` (p3ht-cnt), `lab p2d` (electrode)
+    for _group, _commands in _entry.command_groups().items():
+        if _group in _GROUPS:
+            _GROUPS[_group].registered_commands += guard_commands(_commands).registered_commands
+        else:
+            app.add_typer(guard_commands(_commands), name=_group)
 app.add_typer(world.app, name="world")
-app.add_typer(p2d.app, name="p2d")
 app.add_typer(stations.app, name="stations")
 app.command(name="propose")(propose.command)
 app.command(name="hypothesis")(hypothesis.command)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import typer
 from pydantic import ValidationError
@@ -31,3 +32,27 @@ def user_errors() -> Iterator[None]:
         raise fail(validation_message(exc)) from None
     except USER_ERRORS as exc:
         raise fail(str(exc)) from None
+
+
+def guard_commands(app: typer.Typer) -> typer.Typer:
+    """Run every command of `app` (and of its sub-groups) under `user_errors`; return `app`.
+
+    For command groups defined outside the CLI package (a scenario's `commands`), which raise user errors
+    without knowing how the CLI reports them.
+    """
+    for info in app.registered_commands:
+        if info.callback is not None and not hasattr(info.callback, "__wrapped__"):
+            info.callback = _guarded(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            guard_commands(group.typer_instance)
+    return app
+
+
+def _guarded(callback: Callable) -> Callable:
+    @functools.wraps(callback)
+    def run(*args: object, **kwargs: object) -> object:
+        with user_errors():
+            return callback(*args, **kwargs)
+
+    return run

@@ -16,6 +16,7 @@ from lab.cli._errors import fail, user_errors
 from lab.cli.campaign import _writable_dir
 from lab.errors import ConfigError
 from lab.reports.bench_report import write_bench_report
+from lab.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -23,7 +24,7 @@ def _names(value: str) -> tuple[str, ...]:
 
 
 def command(
-    scenarios: str = typer.Option("p3ht-cnt", help="Comma-separated scenario names."),
+    scenarios: str = typer.Option(DEFAULT_SCENARIO, help=f"Comma-separated scenario names ({', '.join(SCENARIOS)})."),
     strategies: str = typer.Option("default,random", help="Comma-separated strategies: default, reference, random."),
     seeds: int = typer.Option(3, help="Campaigns (seeds) per scenario and strategy (>= 1)."),
     first_seed: int = typer.Option(0, help="First seed; seeds run are first-seed ... first-seed + seeds - 1."),

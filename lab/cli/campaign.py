@@ -18,6 +18,7 @@ from rich.table import Table
 
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
+from lab.scenarios import DEFAULT_SCENARIO, SCENARIOS, scenario_entries
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 
@@ -93,7 +94,7 @@ def _finish(result, out: Path | None, console: Console, seconds: float) -> None:
 
 @app.command("run")
 def run(
-    scenario: str = typer.Option("p3ht-cnt", help="Built-in scenario (`lab scenario list`)."),
+    scenario: str = typer.Option(DEFAULT_SCENARIO, help="Built-in scenario (`lab scenario list`)."),
     scenario_file: Path = typer.Option(None, help="Scenario file (YAML) of your own material system, instead of --scenario."),
     days: int = typer.Option(2, help="Number of daily cycles (>= 1)."),
     batch: int = typer.Option(160, help="Samples (films) per day (>= 1)."),
@@ -102,8 +103,8 @@ def run(
     store: str = typer.Option(None, help="SQLAlchemy URL of the store (default: a SQLite file in --out)."),
     strategy: str = typer.Option("default", help="Batch strategy: default (large-batch Thompson + hypervolume), reference (sequential qLogNEHVI), random."),
     droplets: int = typer.Option(
-        None, help="Samples per recipe (replicates): films cast from one mix, or electrode cells "
-        "(default: 6 for p3ht-cnt, 1 for electrode)."
+        None, help="Samples per recipe (replicates): films cast from one mix, or electrode cells (default: "
+        + ", ".join(f"{e.samples_per_recipe} for {e.name}" for e in scenario_entries().values()) + ")."
     ),
     thickness_fraction: float = typer.Option(0.15, help="Share of films whose thickness is measured (0-1); the graph model fills in the rest."),
     hardware: str = typer.Option(

@@ -1,6 +1,7 @@
 """`lab emulate`: serve a bench's emulated instruments on loopback ports until Ctrl-C / SIGTERM.
 
-Thin command: load the bench file, call `lab.stations.emulated.serve_emulators`, print the URLs.
+Thin command: load the bench file, build the scenario's physics (its registry entry's `bench_backend` tool), call
+`lab.stations.emulated.serve_emulators`, print the URLs.
 Registered by the root app as `app.command(name="emulate")(command)`.
 """
 
@@ -15,6 +16,8 @@ from rich.console import Console
 
 from drivers.emulators.launcher import EmulatedBench
 from lab.cli._errors import user_errors
+from lab.errors import ConfigError
+from lab.scenarios import DEFAULT_SCENARIO, scenario_entry
 from lab.stations.emulated import serve_emulators
 from lab.stations.hardware_setup import load_hardware_setup
 
@@ -25,6 +28,7 @@ def command(
     faults: float = typer.Option(None, help="Per-reply fault rate in [0, 1] (overrides the file's faults section)."),
     seed: int = typer.Option(0, help="Seed of the emulated films and of the injected faults (>= 0)."),
     dispense_log: Path = typer.Option(None, help="Append every pump run and droplet to this file (JSON lines)."),
+    scenario: str = typer.Option(DEFAULT_SCENARIO, help="Scenario whose world the emulated films follow."),
 ) -> None:
     """Start the emulated instruments (threads on 127.0.0.1), write a resolved bench file, run until stopped.
 
@@ -33,9 +37,13 @@ def command(
     console = Console()
     stop = threading.Event()
     with user_errors():
+        bench_backend = scenario_entry(scenario).tool("bench_backend")
+        if bench_backend is None:
+            raise ConfigError(f"--scenario {scenario}: it has no emulated instruments")
         setup = load_hardware_setup(config)
         if faults is not None:
             setup = setup.with_fault_rate(faults, seed)
+        backend = bench_backend(setup, seed)
 
         def ready(bench: EmulatedBench) -> None:
             for name, server in bench.servers.items():
@@ -47,7 +55,7 @@ def command(
 
         previous = signal.signal(signal.SIGTERM, on_signal)
         try:
-            serve_emulators(setup, out, stop, seed=seed, on_ready=ready, dispense_log=dispense_log)
+            serve_emulators(setup, out, stop, backend, on_ready=ready, dispense_log=dispense_log)
         except KeyboardInterrupt:
             stop.set()
         finally:

@@ -49,8 +49,8 @@ def check(file: Path = typer.Argument(..., help="Scenario file (YAML).")) -> Non
 @app.command("list")
 def list_scenarios() -> None:
     """The built-in scenarios, one line each."""
-    from lab.scenarios import describe_scenarios
+    from lab.scenarios import scenario_entries
 
     console = Console()
-    for name, line in describe_scenarios().items():
-        console.print(f"[bold]{name}[/]  {line}", highlight=False)
+    for name, entry in scenario_entries().items():
+        console.print(f"[bold]{name}[/]  {entry.description}", highlight=False)

@@ -1,63 +1,11 @@
-"""`lab world`: calibrate the P3HT/CNT simulator world on real films and print its landscape facts."""
+"""`lab world ...`: the worlds behind simulated and emulated runs (scenarios add their own commands here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from lab.cli._errors import user_errors
-from lab.worlds.calibration import calibrate_p3ht_cnt, default_data_path
-from lab.worlds.p3ht_cnt import P3HTCNTWorld, default_params_path
-from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from lab.cli import world_fit
 
-app = typer.Typer(help="The P3HT/CNT simulator world: calibration and landscape facts.", no_args_is_help=True)
-
-
-@app.command()
-def calibrate(
-    data: Path = typer.Option(None, "--data", help="CSV of real films (default: shared p3ht_cnt/raw_data.csv)."),
-    out: Path = typer.Option(None, "--out", help="Where to write params.json (default: the shipped one)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of k-means, pseudo-points, CV shuffling, optimum search."),
-) -> None:
-    """Fit the conductivity landscape, print the grouped-CV R2 table and write the parameters."""
-    console = Console()
-    with user_errors():
-        params, report = calibrate_p3ht_cnt(data or default_data_path(), seed=seed)
-        path = params.save(out or default_params_path())
-    table = Table(title=f"Grouped CV of ln(conductivity): {report.n_films} films, {report.n_compositions} compositions")
-    table.add_column("repeat")
-    table.add_column("mean per-fold R2", justify="right")
-    table.add_column("pooled R2", justify="right")
-    for i, (fold, pooled) in enumerate(zip(report.fold_mean_r2, report.pooled_r2)):
-        table.add_row(str(i), f"{fold:.4f}", f"{pooled:.4f}")
-    table.add_row("mean", f"{report.mean_fold_r2:.4f}", f"{report.mean_pooled_r2:.4f}", style="bold")
-    console.print(table)
-    console.print(f"in-sample R2 {report.in_sample_r2:.4f}; parameters written to {path}")
-
-
-@app.command()
-def info(params: Path = typer.Option(None, "--params", help="params.json (default: the shipped one).")) -> None:
-    """Print the world optimum and landscape facts."""
-    console = Console()
-    with user_errors():
-        world = P3HTCNTWorld.default(params_path=params)
-        recipe, sigma = world.optimum()
-        x_local, sigma_local = world.landscape.local_optimum(np.array([38.0, 48.0, 0.5, 0.5, 13.0]))
-    table = Table(title="P3HT/CNT world")
-    table.add_column("fact")
-    table.add_column("composition % (" + ", ".join(COMPONENTS) + ")")
-    table.add_column("conductivity S/cm", justify="right")
-    table.add_row("global optimum", ", ".join(f"{recipe[c]:.1f}" for c in COMPONENTS), f"{sigma:.0f}")
-    table.add_row("local optimum (DWCNT)", ", ".join(f"{v:.1f}" for v in x_local), f"{sigma_local:.0f}")
-    for l_sw in (5, 10, 20, 30, 40, 50, 60):
-        x = np.array([[100.0 - l_sw, l_sw, 0, 0, 0]])
-        table.add_row(f"P3HT/l-SWCNT binary {l_sw} %", ", ".join(f"{v:.0f}" for v in x[0]),
-                      f"{np.exp(world.true_log_conductivity(x))[0]:.0f}")
-    console.print(table)
-    cal = world.landscape.params.calibration
-    if cal:
-        console.print(f"calibration: {cal['cv']}: mean per-fold R2 {cal['mean_fold_r2']}, pooled R2 {cal['mean_pooled_r2']}")
+app = typer.Typer(help="Simulator worlds: fit an emulated world on data; scenario-specific world commands.",
+                  no_args_is_help=True)
+app.command(name="fit")(world_fit.command)

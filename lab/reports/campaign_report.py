@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lab.campaign.metrics import pareto_mask
 from lab.files import write_atomic
 from lab.reports.html import figure_to_html, page, table_to_html
 from lab.scenarios import Scenario
+from lab.scoring import pareto_mask
 
 
 def write_campaign_report(history: pd.DataFrame, summary: dict, scenario: Scenario, path: Path) -> Path:

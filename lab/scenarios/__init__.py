@@ -1,21 +1,59 @@
-"""Scenarios of the lab (what is optimized, how samples are made and measured), by name."""
+"""The registry of scenarios: the built-in scenario packages under `lab.scenarios`, found by name.
+
+Each subpackage of `lab.scenarios` that exposes a `ScenarioEntry` as `ENTRY` is a scenario (found with
+`pkgutil`, so adding a package adds a scenario and no generic module names one). Importing the registry, or
+listing it, imports only the packages' light `__init__` modules: nothing heavy (torch, botorch, pybamm) until a
+scenario is built.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.errors import ConfigError
-from lab.scenarios.base import MeasurementStep, Scenario
+from lab.scenarios.entry import HARDWARE_MODES, ScenarioEntry
 
-SCENARIOS = ("p3ht-cnt", "electrode")
+if TYPE_CHECKING:
+    from lab.scenarios.base import MeasurementStep, Scenario
+
+#: The scenario of a campaign that names none.
+DEFAULT_SCENARIO = "p3ht-cnt"
 
 
-def describe_scenarios() -> dict[str, str]:
-    """Each built-in scenario with one line saying what it optimizes."""
-    return {
-        "p3ht-cnt": "P3HT/CNT composite films: 5-component blends, drop-cast; conductivity vs cost (world: 233 real films)",
-        "electrode": "Li-ion NMC cathodes: recipe + calendering; energy vs power density (world: P2D surrogate)",
-    }
+@lru_cache(maxsize=1)
+def scenario_entries() -> dict[str, ScenarioEntry]:
+    """Every built-in scenario's entry by name, in package order."""
+    entries: dict[str, ScenarioEntry] = {}
+    for info in pkgutil.iter_modules(__path__, prefix=f"{__name__}."):
+        if not info.ispkg:
+            continue
+        entry = getattr(importlib.import_module(info.name), "ENTRY", None)
+        if isinstance(entry, ScenarioEntry):
+            entries[entry.name] = entry
+    return entries
+
+
+def scenario_entry(name: str) -> ScenarioEntry:
+    """The entry of scenario `name`; `ConfigError` naming the known ones otherwise."""
+    entries = scenario_entries()
+    if name not in entries:
+        raise ConfigError(f"scenario: unknown {name!r}; choose one of {', '.join(entries)}")
+    return entries[name]
+
+
+def check_hardware(name: str, hardware: str) -> None:
+    """Refuse a hardware mode that is unknown, or that scenario `name` does not support (`ConfigError`)."""
+    if hardware not in HARDWARE_MODES:
+        raise ConfigError(f"hardware: unknown {hardware!r}; choose {', '.join(HARDWARE_MODES[:-1])} or {HARDWARE_MODES[-1]}")
+    entry = scenario_entry(name)
+    if hardware not in entry.hardware:
+        others = [e.name for e in scenario_entries().values() if hardware in e.hardware]
+        where = f"applies only to scenario {', '.join(others)}" if others else "is supported by no scenario"
+        raise ConfigError(f"hardware: {hardware!r} {where}; {name} runs {' or '.join(entry.hardware)}")
 
 
 def build_scenario(
@@ -30,49 +68,37 @@ def build_scenario(
 ) -> Scenario:
     """The scenario called `name`, seeded; `ConfigError` naming the known ones otherwise.
 
-    `electrode` is simulated only (its world is the P2D surrogate); `thickness_fraction` and the hardware
-    options apply to `p3ht-cnt`.
-
-    `hardware="emulated"` runs its stations through the drivers against emulated instruments, started from
+    `hardware="emulated"` runs the stations through the drivers against emulated instruments, started from
     `hardware_config` (default: the drivers' shipped example), with `faults` (a per-reply fault rate)
     overriding the file's `faults` section; call `scenario.close()` to stop them. `hardware="hardware"` opens
-    the drivers on the bench file's ports (real instruments, or emulators served by `lab emulate`).
+    the drivers on the bench file's ports (real instruments, or emulators served by `lab emulate`). Which
+    scenario supports which, and which use `thickness_fraction` and `conductivity_model`, its entry says.
     """
-    if hardware not in ("simulated", "emulated", "hardware"):
-        raise ConfigError(f"hardware: unknown {hardware!r}; choose simulated, emulated or hardware")
     if scenario_file is not None:
         from lab.scenarios.file_scenario import FileScenario
         from lab.scenarios.spec import load_scenario_file
 
+        if hardware not in ("simulated", "emulated"):
+            raise ConfigError(f"hardware: {hardware!r}; scenario files run simulated or emulated")
         hardware_config = hardware_config if hardware == "emulated" else None
         return FileScenario(load_scenario_file(scenario_file), seed, hardware, hardware_config, faults)
-    if name == "p3ht-cnt":
-        from lab.scenarios.p3ht_cnt import P3HTCNTScenario
-
-        stations = None
-        if hardware == "emulated":
-            from lab.stations.emulated import emulated_stations
-            from lab.stations.hardware_setup import load_hardware_setup
-
-            setup = load_hardware_setup(hardware_config)
-            if faults is not None:
-                setup = setup.with_fault_rate(faults, seed)
-            stations = emulated_stations(setup)
-        elif hardware == "hardware":
-            from lab.stations.hardware_lab import hardware_stations
-            from lab.stations.hardware_setup import load_hardware_setup
-
-            stations = hardware_stations(load_hardware_setup(hardware_config))
-        return P3HTCNTScenario(
-            seed=seed, thickness_fraction=thickness_fraction, stations=stations, conductivity_model=conductivity_model
-        )
-    if name == "electrode":
-        if hardware != "simulated":
-            raise ConfigError(f"hardware: {hardware!r} applies only to scenario p3ht-cnt; electrode runs simulated")
-        from lab.scenarios.electrode import ElectrodeScenario
-
-        return ElectrodeScenario(seed=seed)
-    raise ConfigError(f"scenario: unknown {name!r}; choose one of {', '.join(SCENARIOS)}")
+    check_hardware(name, hardware)
+    return scenario_entry(name).build(
+        seed, thickness_fraction=thickness_fraction, hardware=hardware, hardware_config=hardware_config,
+        faults=faults, conductivity_model=conductivity_model,
+    )
 
 
-__all__ = ["MeasurementStep", "Scenario", "SCENARIOS", "build_scenario"]
+def __getattr__(name: str) -> object:
+    """`SCENARIOS` (the names in the registry) and the base classes, resolved on first use (they are not light)."""
+    if name == "SCENARIOS":
+        return tuple(scenario_entries())
+    if name in ("MeasurementStep", "Scenario"):
+        from lab.scenarios import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["DEFAULT_SCENARIO", "MeasurementStep", "SCENARIOS", "Scenario", "ScenarioEntry", "build_scenario",
+           "check_hardware", "scenario_entries", "scenario_entry"]

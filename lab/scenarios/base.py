@@ -9,10 +9,11 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from lab.stations.base import DropCastingStation, FilmKey, Reading
+from lab.records import FilmKey, Reading
+from lab.stations.base import DropCastingStation
 from optimizers.propose import DispenseLimits, KnownObjective
-from optimizers.surrogates import ObjectiveModel
 from optimizers.search_space import SearchSpace
+from optimizers.surrogates import ObjectiveModel
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Scenario(ABC):
     units: Mapping[str, str] = {}
     #: extra per-sample columns of `history.csv` that `objective_frame` adds (e.g. the distance to the data)
     annotations: tuple[str, ...] = ()
+    #: what `hypervolume_space` measures in, in words, for `summary.json` (None: not stated)
+    hypervolume_space_description: str | None = None
 
     @property
     def known_objectives(self) -> dict[str, KnownObjective]:

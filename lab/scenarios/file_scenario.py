@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
+from lab.records import Reading
 from lab.scenarios.base import MeasurementStep, Scenario
 from lab.scenarios.formulas import evaluate_all
-from lab.scenarios.spec import STATION_KINDS, ScenarioSpec
+from lab.scenarios.spec import ScenarioSpec
 from optimizers.settings import DispenseLimits
 
 #: Feasible recipes sampled to find the world's optimum and the worst value of each objective.
@@ -74,16 +75,7 @@ class FileScenario(Scenario):
         )
 
     def _emulated_stations(self, seed: int, hardware_config, faults: float | None) -> None:
-        from lab.stations.world_backend import emulated_route
-
-        if self.dispense is None:
-            raise ConfigError("recipe: emulated hardware mixes stock solutions; the scenario file needs a recipe section")
-        for i, step in enumerate(self.spec.route):
-            native = STATION_KINDS[step.station]
-            other = [q for q in step.measures if q not in native]
-            if other:
-                raise ConfigError(f"route.{i}.measures: with emulated hardware station {step.station} measures "
-                                  f"{', '.join(native)}, not {other[0]!r}")
+        self.spec.check_instrument_route()
         self._stations, self.maker, self.steps = emulated_route(self, seed, hardware_config, faults)
 
     def diagnostics(self) -> dict:
@@ -291,3 +283,58 @@ def build_world(spec: ScenarioSpec):
 
     space = spec.search_space
     return load_dataset_world(path, spec.parameter_names, spec.measured, bounds=space.bounds, seed=0)
+
+
+def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
+    """The stations of a scenario file on emulated instruments: (station set, maker, measuring steps).
+
+    The bench file's pumps take the recipe's components in order when its `stocks` do not name them.
+    """
+    from lab.stations.emulated import EmulatedLab
+    from lab.stations.world_backend import WorldBackend
+    from lab.stations.hardware_setup import load_hardware_setup
+    from lab.stations.world_stations import sample_rng
+
+    spec, dispense = scenario.spec, scenario.dispense
+    setup = load_hardware_setup(hardware_config)
+    if faults is not None:
+        setup = setup.with_fault_rate(faults, seed)
+    stocks = dict(setup.stations.stocks)
+    if not all(c in stocks for c in dispense.components):
+        pumps = [p.stock for p in setup.hardware.mixer.pumps]
+        if len(pumps) < len(dispense.components):
+            raise ConfigError(f"recipe.components: {len(dispense.components)} components but the bench has "
+                              f"{len(pumps)} pumps")
+        stocks = dict(zip(dispense.components, pumps))
+    setup = setup.model_copy(update={"stations": setup.stations.model_copy(
+        update={"stocks": stocks, "mix_volume_ul": dispense.mix_volume_ul})})
+    backend = WorldBackend(scenario.world, dispense.components, stocks, dispense.total, seed=seed * 1000 + 7,
+                           failure_rate=spec.world.failure_rate,
+                           probe_correction=setup.hardware.probe.correction_factor)
+    lab = EmulatedLab(setup, backend, dispense.components, seed=seed, total=dispense.total)
+    stations = lab.station_set()
+    electrical = stations.electrical
+
+    def measurer(i: int, step):
+        keep = set(step.measures)
+
+        def measure(film):
+            if step.share < 1.0 and sample_rng(seed, 22 + 10 * i, film).random() >= step.share:
+                return Reading(film=film, station=f"{step.station} (hardware)")
+            if step.station == "optical":
+                reading = stations.optical.measure(film)
+            elif step.station == "conductivity":
+                reading = electrical.measure(film, with_thickness=False)
+            else:
+                reading = electrical.measure_thickness(film)
+            if not reading.ok:
+                return reading
+            values = {q: v for q, v in reading.values.items() if q in keep}
+            return Reading(film=reading.film, station=reading.station, values=values,
+                                 units={q: u for q, u in reading.units.items() if q in keep}, at=reading.at)
+
+        return measure
+
+    steps = tuple(MeasurementStep(step.station, measurer(i, step), step.measures if step.share >= 1.0 else ())
+                  for i, step in enumerate(spec.route))
+    return stations, stations.maker, steps

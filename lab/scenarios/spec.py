@@ -293,6 +293,17 @@ class ScenarioSpec(_Strict):
         path = Path(self.world.emulate)
         return path if path.is_absolute() else (self.source_dir / path)
 
+    def check_instrument_route(self) -> None:
+        """With instruments (emulated or real) each station measures only its native quantities (`STATION_KINDS`)."""
+        for i, step in enumerate(self.route):
+            native = STATION_KINDS[step.station]
+            other = [q for q in step.measures if q not in native]
+            if other:
+                raise ConfigError(f"route.{i}.measures: with emulated hardware station {step.station} measures "
+                                  f"{', '.join(native)}, not {other[0]!r}")
+        if self.recipe is None:
+            raise ConfigError("recipe: emulated hardware mixes stock solutions; the scenario file needs a recipe section")
+
     def check_world_data(self) -> None:
         """Check the emulated world's data file (columns, numbers, enough recipes) without fitting: cheap, so a
         campaign refuses a bad file before anything is written."""

@@ -1,4 +1,4 @@
-"""What a station can do, as typing Protocols, and the records they exchange.
+"""What a station can do, as typing Protocols (the records they exchange are in `lab.records`).
 
 The campaign depends on these capabilities, not on classes: the simulated stations (direct Python,
 backed by a world) and the hardware stations (drivers + instruments or their emulators) both satisfy them.
@@ -6,60 +6,10 @@ backed by a world) and the hardware stations (drivers + instruments or their emu
 
 from __future__ import annotations
 
-import string
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
-DROPLET_LETTERS = string.ascii_lowercase
-
-
-@dataclass(frozen=True, order=True)
-class FilmKey:
-    """Where a film is: run (day) / wafer / sample (composition slot on the wafer) / droplet letter."""
-
-    run: int
-    wafer: int
-    sample: int
-    droplet: str
-
-    @property
-    def sample_id(self) -> str:
-        """Unique, sortable film identifier, e.g. `R02-W03-S4-c`."""
-        return f"R{self.run:02d}-W{self.wafer:02d}-S{self.sample}-{self.droplet}"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Quantities one station measured on one film (SI-like units named in `units`), or why it failed."""
-
-    film: FilmKey
-    station: str
-    values: Mapping[str, float] = field(default_factory=dict)
-    units: Mapping[str, str] = field(default_factory=dict)
-    failure: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-    @property
-    def ok(self) -> bool:
-        """Whether the measurement succeeded."""
-        return self.failure is None
-
-
-@dataclass(frozen=True)
-class CastResult:
-    """One cast film: its key, the volumes actually dispensed (uL per stock solution), or why it failed."""
-
-    film: FilmKey
-    station: str
-    volumes_ul: Mapping[str, float] = field(default_factory=dict)
-    failure: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-    @property
-    def ok(self) -> bool:
-        """Whether the film was cast."""
-        return self.failure is None
+from lab.records import CastResult, FilmKey, Reading
 
 
 @runtime_checkable

@@ -1,9 +1,10 @@
-"""The hardware stations driving emulated instruments whose physics is the P3HT/CNT world.
+"""The hardware stations driving emulated instruments, whatever physics (`BenchBackend`) stands behind them.
 
 `EmulatedLab` starts the emulators of a bench file (`emulator://` links) on loopback sockets around a
-`P3HTCNTBackend`, with the bench file's injected faults, and opens the hardware stations on them: the
-campaign goes through the real drivers, byte for byte. `diagnostics()` compares what the emulators injected
-with what the drivers detected, and counts double dispenses from the emulators' own logs.
+`drivers.emulators.backend.BenchBackend` built by the scenario (e.g. its world), with the bench file's injected
+faults, and opens the hardware stations on them: the campaign goes through the real drivers, byte for byte.
+`diagnostics()` compares what the emulators injected with what the drivers detected, and counts double
+dispenses from the emulators' own logs.
 """
 
 from __future__ import annotations
@@ -12,20 +13,18 @@ import math
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
+from drivers.emulators.backend import BenchBackend
 from drivers.emulators.faults import FaultConfig
 from drivers.emulators.launcher import EmulatedBench
 from lab.stations.base import StationSet
 from lab.stations.hardware_lab import HardwareLab
 from lab.stations.hardware_setup import FAULT_KINDS, HardwareSetup, dump_hardware_setup
-from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
-from lab.worlds.p3ht_cnt_backend import P3HTCNTBackend
 
-#: Seed offsets of the backend's draws and of the injected faults relative to the campaign seed.
-_BACKEND_STREAM = 7
+#: Seed offset of which films are profiled, relative to the campaign seed.
 _THICKNESS_CHOICE_STREAM = 3
 
 
@@ -34,20 +33,22 @@ class EmulatedLab:
 
     Args:
         setup: Bench file (links `emulator://<name>`; its `faults` section is injected).
-        world: The physics behind the emulators.
-        seed: Seeds the world's draws and which films are profiled.
+        backend: The physics behind the emulators (seeded by its builder).
+        components: The recipe's components, each dispensed from its stock (`setup.stations.stocks`).
+        seed: Seeds which films are profiled.
         thickness_fraction: Share of films whose thickness is measured.
+        total: What the components of a recipe sum to (100 for %, 1 for fractions).
     """
 
-    def __init__(self, setup: HardwareSetup, world: P3HTCNTWorld, seed: int = 0, thickness_fraction: float = 1.0) -> None:
+    def __init__(self, setup: HardwareSetup, backend: BenchBackend, components: Sequence[str], seed: int = 0,
+                 thickness_fraction: float = 1.0, total: float = 100.0) -> None:
         self.setup = setup
-        self.backend = P3HTCNTBackend(world, setup.stations.stocks, seed=seed * 1000 + _BACKEND_STREAM,
-                                      probe_correction=setup.hardware.probe.correction_factor)
+        self.backend = backend
         self.emulators = EmulatedBench(setup.hardware, backend=self.backend, faults=setup.faults).start()
         thickness_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[_THICKNESS_CHOICE_STREAM])
         try:
             resolved = setup.model_copy(update={"hardware": self.emulators.config})
-            self.lab = HardwareLab.open(resolved, COMPONENTS, thickness_fraction, thickness_rng)
+            self.lab = HardwareLab.open(resolved, components, thickness_fraction, thickness_rng, total=total)
         except BaseException:
             self.emulators.stop()
             raise
@@ -126,31 +127,19 @@ def _unplanned_casts(logged: list[tuple[float, float]], planned: list[tuple[floa
     return extra
 
 
-def emulated_stations(setup: HardwareSetup) -> Callable[[P3HTCNTWorld, int, float], StationSet]:
-    """A stations factory for `P3HTCNTScenario`: the hardware stations on emulators of `setup`."""
-
-    def build(world: P3HTCNTWorld, seed: int, thickness_fraction: float) -> StationSet:
-        return EmulatedLab(setup, world, seed, thickness_fraction).station_set()
-
-    return build
-
-
-def serve_emulators(setup: HardwareSetup, out: Path, stop: threading.Event, *, world: P3HTCNTWorld | None = None,
-                    seed: int = 0, on_ready: Callable[[EmulatedBench], None] | None = None,
+def serve_emulators(setup: HardwareSetup, out: Path, stop: threading.Event, backend: BenchBackend, *,
+                    on_ready: Callable[[EmulatedBench], None] | None = None,
                     dispense_log: Path | None = None) -> Path:
     """Serve the emulators of `setup` on loopback ports until `stop` is set (the engine of `lab emulate`).
 
-    The emulated films follow the P3HT/CNT world. Writes `out`: the bench file with the emulators'
-    `socket://` URLs, for drivers, `lab stations check` or `lab campaign run` on a real-hardware path.
+    The emulated films follow `backend` (the scenario's physics). Writes `out`: the bench file with the
+    emulators' `socket://` URLs, for drivers, `lab stations check` or `lab campaign run` on a real-hardware path.
     With `dispense_log`, every pump run and droplet is appended there (JSON lines; see
     `drivers.emulators.bench`), a record that survives any client of the emulators.
 
     Returns:
         `out`.
     """
-    world = world if world is not None else P3HTCNTWorld.default()
-    backend = P3HTCNTBackend(world, setup.stations.stocks, seed=seed,
-                             probe_correction=setup.hardware.probe.correction_factor)
     with EmulatedBench(setup.hardware, backend=backend, faults=setup.faults, dispense_log=dispense_log) as bench:
         resolved = setup.model_copy(update={"hardware": bench.config, "faults": FaultConfig()})
         dump_hardware_setup(resolved, out)

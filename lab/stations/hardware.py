@@ -20,7 +20,7 @@ from drivers.errors import ContactCheckFailed, DriverError
 from drivers.spectrometer import AbsorbanceReader
 from drivers.spectrometer_serial import SerialSpectrometer
 from lab.errors import LabError
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.stations.hardware_setup import StationSettings
 from lab.stations.instruments import Instruments, attempt, describe
 from lab.stations.motion import Head, WaferMap

@@ -1,6 +1,6 @@
-"""The three hardware stations on one bench, opened and prepared together.
+"""The three hardware stations on one bench, opened and prepared together, for the components the caller names.
 
-    lab = HardwareLab.open(setup, components=COMPONENTS, thickness_fraction=0.2, thickness_rng=rng)
+    lab = HardwareLab.open(setup, components=scenario.dispense.components, thickness_fraction=0.2, thickness_rng=rng)
     try:
         results = lab.maker.cast({"p3ht": 60, ...}, keys)
         reading = lab.optical.measure(keys[0])
@@ -39,7 +39,7 @@ class HardwareLab:
     @classmethod
     def open(cls, setup: HardwareSetup, components: Sequence[str], thickness_fraction: float = 1.0,
              thickness_rng: np.random.Generator | None = None,
-             manual_thickness: Callable[[], float] | None = None) -> HardwareLab:
+             manual_thickness: Callable[[], float] | None = None, total: float = 100.0) -> HardwareLab:
         """Open every instrument, home the gantry, configure the pumps, and build the stations.
 
         Raises:
@@ -55,7 +55,7 @@ class HardwareLab:
             head.prepare()
             attempt(instruments.mixer.configure, settings.attempts)
             wafer_map = WaferMap(setup.hardware.wafer)
-            maker = HardwareDropCaster(instruments, head, wafer_map, settings, components)
+            maker = HardwareDropCaster(instruments, head, wafer_map, settings, components, total)
             optical = HardwareOpticalStation(instruments, head, wafer_map, settings)
             electrical = HardwareConductivityStation(instruments, head, wafer_map, settings, thickness_fraction,
                                                      thickness_rng)
@@ -86,18 +86,3 @@ class HardwareLab:
     def station_set(self) -> StationSet:
         """The stations as a scenario uses them."""
         return StationSet(self.maker, self.optical, self.electrical, self.diagnostics, self.close)
-
-
-def hardware_stations(setup: HardwareSetup) -> Callable[[object, int, float], StationSet]:
-    """A stations factory for `P3HTCNTScenario`: the hardware stations on the bench file's instruments.
-
-    The world is not used (the instruments measure real films); `seed` seeds which films are profiled.
-    """
-
-    def build(_world: object, seed: int, thickness_fraction: float) -> StationSet:
-        from lab.worlds.p3ht_cnt import COMPONENTS
-
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
-        return HardwareLab.open(setup, COMPONENTS, thickness_fraction, rng).station_set()
-
-    return build

@@ -15,7 +15,7 @@ from drivers.config import GantryConfig, WaferLayout
 from drivers.errors import DeviceAlarm, DriverError, InterlockError
 from drivers.grbl import GrblGantry
 from lab.errors import ConfigError, LabError
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 from lab.stations.instruments import attempt
 
 log = logging.getLogger(__name__)

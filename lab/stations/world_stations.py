@@ -14,7 +14,7 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 import pandas as pd
 
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from optimizers.mixture import snap_to_dispensable
 from optimizers.settings import DispenseLimits
 

@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 from sqlalchemy import select
 
 from lab.errors import StoreError
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 from lab.store.schema import Campaign, Day, Film, Recipe
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lab.store.schema import Campaign, CampaignLock, Day, Film, Measurement, Recipe, RecipeParameter
-from lab.store.store import CAMPAIGN_STATES, DAY_STATES, FILM_STATES, RECIPE_STATES, TRUTH_STATION, Store
+from lab.store.store import CAMPAIGN_STATES, DAY_STATES, RECIPE_STATES, TRUTH_STATION, Store, film_states_of
 
 #: Film states of a recipe in each recipe state (`failed` films may come from a quarantine or a dewetting).
 _FILMS_OF_RECIPE = {
@@ -86,7 +86,7 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
             p.append(f"film {f.sample_id}: campaign {f.campaign_id} but its recipe is of campaign {day.campaign_id}")
         campaign = campaigns.get(f.campaign_id)
         route = (campaign.route or {}) if campaign is not None else {}
-        if f.status not in FILM_STATES and f.status not in route.get("states", ()):
+        if f.status not in film_states_of(route):
             p.append(f"film {f.sample_id}: unknown state {f.status!r}")
         if (f.status == "failed") != bool(f.failure):
             p.append(f"film {f.sample_id}: state {f.status} with failure {f.failure!r}")

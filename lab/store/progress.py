@@ -11,7 +11,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import func, select
 
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 from lab.store.schema import Campaign, Day, Film, Recipe, RecipeParameter
 
 

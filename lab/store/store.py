@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lab.errors import LockLost, StoreError
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
 from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
@@ -29,8 +29,15 @@ from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, Rec
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
 
-#: The states every film passes through; between `cast` and `measured` come the campaign's route states.
-FILM_STATES = ("planned", "cast", "measured", "failed")
+#: The states every film can be in whatever its route: the measuring states go between `cast` and `measured`.
+FILM_STATES_BEFORE = ("planned", "cast")
+FILM_STATES_AFTER = ("measured", "failed")
+
+
+def film_states_of(route: Mapping | None) -> tuple[str, ...]:
+    """Every state a film of a campaign with this stored `route` can be in: planned, cast, the route's
+    measuring states in order, measured, failed."""
+    return (*FILM_STATES_BEFORE, *(route or {}).get("states", ()), *FILM_STATES_AFTER)
 
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
 RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
@@ -224,6 +231,10 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             raise StoreError(f"film state {state!r} is not a measuring state (a station of the route, or measured)")
         _check_finite(reading.values, f"film {reading.film.sample_id} station {reading.station}")
         with self._transaction("record_reading") as s:
+            campaign = s.get(Campaign, campaign_id)
+            states = film_states_of(campaign.route if campaign is not None else None)
+            if state not in states:
+                raise StoreError(f"film state {state!r} is not one of {states} (the campaign's route)")
             film = self._film(s, campaign_id, reading.film)
             if film.status in ("planned", "failed", "measured"):
                 raise StoreError(f"film {reading.film.sample_id} is {film.status}; it cannot take a reading")

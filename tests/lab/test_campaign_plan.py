@@ -13,7 +13,7 @@ from lab.campaign.plan import Measure, Mix, Propose, day_plan, PlannedRecipe
 from lab.campaign.runner import run_campaign
 from lab.campaign.session import runner_session
 from lab.cli import app
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 
 
 def _digest(path: Path) -> str:

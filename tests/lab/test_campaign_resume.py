@@ -15,8 +15,8 @@ from lab.campaign.lock import lock_is_stale
 from lab.campaign.runner import resume_campaign, run_campaign
 from lab.cli import app
 from lab.errors import CampaignLocked, ConfigError
+from lab.records import Reading
 from lab.scenarios import MeasurementStep, build_scenario
-from lab.stations.base import Reading
 from lab.store import Store, sqlite_url
 from lab.store.integrity import check_integrity
 from lab.store.locks import LockInfo

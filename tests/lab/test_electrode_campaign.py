@@ -12,19 +12,19 @@ from typer.testing import CliRunner
 from lab.campaign.config import CampaignConfig
 from lab.cli import app
 from lab.errors import ConfigError
+from lab.records import FilmKey
 from lab.scenarios import SCENARIOS, build_scenario
-from lab.scenarios.electrode import ElectrodeScenario
-from lab.stations.base import FilmKey
-from lab.stations.electrode_line import (
+from lab.scenarios.electrode.line import (
     SOLVER_FAILURE,
     CoatingCalenderingLine,
     CyclerSettings,
     ElectrodeBench,
     SimulatedCycler,
 )
-from lab.worlds.electrode.space import RECIPE_COLUMNS, feasible
-from lab.worlds.electrode.world import MICROSTRUCTURE_QUANTITIES, ElectrodeWorld
-from lab.worlds.electrode.world_cache import default_cache_path, read_section
+from lab.scenarios.electrode.scenario import ElectrodeScenario
+from lab.scenarios.electrode.space import RECIPE_COLUMNS, feasible
+from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES, ElectrodeWorld
+from lab.scenarios.electrode.world_cache import default_cache_path, read_section
 
 runner = CliRunner()
 #: Seed 7 makes 2 of the 16 cells fail (keyed draws at the documented 1-in-15 rate).
@@ -153,7 +153,7 @@ def test_shipped_world_cache_matches_the_shipped_data():
 
 
 def test_stale_cache_is_recomputed_not_used():
-    from lab.worlds.electrode.surrogate import default_dataset_path
+    from lab.scenarios.electrode.surrogate import default_dataset_path
 
     small = pd.read_csv(default_dataset_path()).head(60)
     world = ElectrodeWorld(data=small, dense_samples=300, dense_seed=1)

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import (
+from lab.scenarios.electrode.microstructure import (
     MicrostructureConstants,
     build_microstructure,
     manufacturable,

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import MicrostructureConstants
-from lab.worlds.electrode.p2d import P2DSettings, simulate_recipe
+from lab.scenarios.electrode.microstructure import MicrostructureConstants
+from lab.scenarios.electrode.p2d import P2DSettings, simulate_recipe
 
 DENSE_THICK = {"active_material": 96.0, "solid_content": 73.0, "calendering": 25.0}
 POROUS_THIN = {"active_material": 92.7, "solid_content": 55.0, "calendering": 0.0}
@@ -23,7 +23,7 @@ def pybamm():
 
 @pytest.fixture(scope="module")
 def model(pybamm):
-    from lab.worlds.electrode.p2d import make_model
+    from lab.scenarios.electrode.p2d import make_model
 
     return make_model()
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import manufacturable
-from lab.worlds.electrode.space import draw_recipes, feasible, linear_manufacturability_constraint, load_space
+from lab.scenarios.electrode.microstructure import manufacturable
+from lab.scenarios.electrode.space import draw_recipes, feasible, linear_manufacturability_constraint, load_space
 
 
 def test_shipped_space_has_the_recipe_and_objectives():

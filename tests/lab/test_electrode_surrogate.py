@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import r2_score
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.surrogate import P2DSurrogate, default_dataset_path, validate_surrogate
+from lab.scenarios.electrode.surrogate import P2DSurrogate, default_dataset_path, validate_surrogate
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +70,12 @@ def test_cli_validate_writes_scores(tmp_path, sweep):
 
     from typer.testing import CliRunner
 
-    from lab.cli.p2d import app
+    from lab.cli import app
 
     small = tmp_path / "small.csv"
     sweep[sweep["status"] == "ok"].head(40).to_csv(small, index=False)
     out = tmp_path / "scores.json"
-    args = ["validate", "--n", "2", "--seed", "100", "--json", str(out), "--data", str(small)]
+    args = ["p2d", "validate", "--n", "2", "--seed", "100", "--json", str(out), "--data", str(small)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())

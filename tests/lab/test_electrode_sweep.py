@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lab.cli.p2d import app
+from lab.cli import app
 from lab.errors import ConfigError
-from lab.worlds.electrode.space import draw_recipes, feasible
-from lab.worlds.electrode.sweep import _failed_rows, run_sweep
+from lab.scenarios.electrode.space import draw_recipes, feasible
+from lab.scenarios.electrode.sweep import _failed_rows, run_sweep
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_sweep_on_a_dask_cluster_writes_one_row_per_recipe(tmp_path, scheduler_a
 
 def test_cli_sweep_on_a_scheduler_address(tmp_path, scheduler_address):
     out = tmp_path / "cli.parquet"
-    args = ["sweep", "--n", "2", "--seed", "3", "--out", str(out), "--scheduler", scheduler_address, "-q"]
+    args = ["p2d", "sweep", "--n", "2", "--seed", "3", "--out", str(out), "--scheduler", scheduler_address, "-q"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "2 recipes" in result.output
@@ -74,6 +74,6 @@ def test_sweep_refuses_bad_arguments_before_starting_a_cluster(tmp_path):
 )
 def test_cli_bad_input_is_one_line_and_exit_2(args, message):
     pytest.importorskip("pybamm")
-    result = CliRunner().invoke(app, ["sweep", *args])
+    result = CliRunner().invoke(app, ["p2d", "sweep", *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output

@@ -92,4 +92,4 @@ def test_cli_runs_an_emulated_campaign_and_refuses_a_bad_fault_rate(tmp_path, be
     assert simulated.exit_code == 2 and "faults: only with hardware 'emulated'" in simulated.stderr
     missing = runner.invoke(app, ["campaign", "run", "--hardware", "emulated", "--hardware-config",
                                   str(tmp_path / "none.yaml"), "--days", "1", "--out", str(tmp_path / "m")])
-    assert missing.exit_code == 2 and "cannot read hardware config" in missing.stderr
+    assert missing.exit_code == 2 and "cannot read the hardware (bench) file" in missing.stderr

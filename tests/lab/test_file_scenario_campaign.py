@@ -75,3 +75,26 @@ def test_a_bad_data_file_is_one_line_and_writes_nothing(tmp_path: Path, damage: 
     assert ("'eg'" if damage == "drop_column" else "distinct recipes with a value") in result.stderr
     assert "world.emulate" in result.stderr
     assert not out.exists()  # nothing written: no directory, no store
+
+
+def test_emulated_campaign_from_files_goes_through_the_drivers(scenario_file: Path, tmp_path: Path) -> None:
+    summary = _run(scenario_file, tmp_path, "--hardware", "emulated")
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert len(history) == 72 and summary["config"]["hardware"] == "emulated"
+    audit = summary["faults"]["dispense_audit"]
+    assert summary["faults"]["double_dispenses"] == 0
+    assert audit["droplets_logged"] == audit["droplets_planned"] == 72 and audit["extra_pump_runs"] == 0
+    measured = history[history["status"] == "measured"]
+    # readings come from the instruments: near the world's truth, never equal to it
+    rel = (measured["sheet_resistance"] / measured["true_sheet_resistance"]).describe()
+    assert 0.7 < rel["mean"] < 1.3 and (measured["sheet_resistance"] != measured["true_sheet_resistance"]).all()
+    assert "Objectives" in (tmp_path / "report.html").read_text()
+
+
+def test_emulated_hardware_refuses_a_quantity_its_station_cannot_measure(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path / "s", route=[{"station": "optical", "measures": ["absorbance_525", "haze"]},
+                                                  {"station": "conductivity", "measures": ["sheet_resistance"]},
+                                                  {"station": "thickness", "measures": ["thickness"]}])
+    result = runner.invoke(app, ["campaign", "run", "--scenario-file", str(path), "--days", "1", "--batch", "8",
+                                 "--hardware", "emulated", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "station optical measures absorbance_525, absorption_ratio, not 'haze'" in result.stderr

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lab.campaign.graph_belief import (
+from lab.errors import ConfigError
+from lab.scenarios.p3ht_cnt.campaign_table import simulate_campaign_table
+from lab.scenarios.p3ht_cnt.graph_belief import (
     LN_CONDUCTIVITY,
     PHYSICS_PARENTS,
     GraphBeliefSettings,
     fit_graph_belief,
 )
-from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt import P3HTCNTWorld, campaign_like_compositions
-from lab.worlds.p3ht_cnt_dataset import simulate_campaign_table
+from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, campaign_like_compositions
 from models.graph_selection import SelectionSettings
 
 

@@ -17,11 +17,13 @@ from drivers.four_point_probe import PI_OVER_LN2
 from drivers.spectrometer import AbsorbanceSpectrum
 from lab.cli import app
 from lab.errors import ConfigError
-from lab.stations.base import ConductivityStation, DropCastingStation, FilmKey, OpticalStation
-from lab.stations.emulated import EmulatedLab, serve_emulators
+from lab.records import FilmKey
+from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend, band_absorbance
+from lab.scenarios.p3ht_cnt.bench_stations import bench_backend, emulated_lab
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld, P3HTCNTWorldConfig
+from lab.stations.base import ConductivityStation, DropCastingStation, OpticalStation
+from lab.stations.emulated import serve_emulators
 from lab.stations.hardware_setup import load_hardware_setup, parse_hardware_setup
-from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld, P3HTCNTWorldConfig
-from lab.worlds.p3ht_cnt_backend import P3HTCNTBackend, band_absorbance
 
 RECIPE = {"p3ht": 55.0, "l_swcnt": 30.0, "s_swcnt": 5.0, "mwcnt": 6.0, "dwcnt": 4.0}
 runner = CliRunner()
@@ -79,7 +81,7 @@ def test_backend_spectrum_and_voltage_follow_the_world(reliable_world) -> None:
 
 
 def test_stations_cast_and_measure_through_the_drivers(reliable_world) -> None:
-    lab = EmulatedLab(parse_hardware_setup(bench_data()), reliable_world, seed=2, thickness_fraction=1.0)
+    lab = emulated_lab(parse_hardware_setup(bench_data()), reliable_world, COMPONENTS, seed=2, thickness_fraction=1.0)
     try:
         stations = lab.station_set()
         assert isinstance(stations.maker, DropCastingStation) and isinstance(stations.optical, OpticalStation)
@@ -109,7 +111,7 @@ def test_stations_cast_and_measure_through_the_drivers(reliable_world) -> None:
 
 def test_a_stalled_pump_fails_the_recipe_purges_and_never_re_dispenses(reliable_world) -> None:
     data = bench_data(alarm=1.0, only_requests=["RUN"], max_per_kind=1, seed=0)  # the first pump run stalls
-    lab = EmulatedLab(parse_hardware_setup(data), reliable_world, seed=0)
+    lab = emulated_lab(parse_hardware_setup(data), reliable_world, COMPONENTS, seed=0)
     try:
         failed = lab.lab.maker.cast(RECIPE, keys(1, 2))
         assert all(not c.ok and c.failure.startswith("mix failed, not re-dispensed: PumpStalled") for c in failed)
@@ -130,7 +132,7 @@ def test_a_stalled_pump_fails_the_recipe_purges_and_never_re_dispenses(reliable_
 
 def test_a_gantry_alarm_while_lowering_is_recovered_and_casts_once(reliable_world) -> None:
     data = bench_data(alarm=1.0, only_requests=["Z1.000"], max_per_kind=2, seed=0)  # two lowerings alarm
-    lab = EmulatedLab(parse_hardware_setup(data), reliable_world, seed=0)
+    lab = emulated_lab(parse_hardware_setup(data), reliable_world, COMPONENTS, seed=0)
     try:
         cast = lab.lab.maker.cast(RECIPE, keys(1, 3))
         assert all(c.ok for c in cast)
@@ -153,8 +155,9 @@ def test_stations_check_against_the_emulators() -> None:
 def test_emulate_serves_until_stopped_and_check_reads_its_bench_file(tmp_path, reliable_world) -> None:
     out = tmp_path / "bench.yaml"
     stop, ready = threading.Event(), threading.Event()
-    server = threading.Thread(target=serve_emulators, args=(load_hardware_setup(), out, stop),
-                              kwargs={"world": reliable_world, "on_ready": lambda bench: ready.set()}, daemon=True)
+    setup = load_hardware_setup()
+    server = threading.Thread(target=serve_emulators, args=(setup, out, stop, bench_backend(setup, 0, reliable_world)),
+                              kwargs={"on_ready": lambda bench: ready.set()}, daemon=True)
     server.start()
     try:
         assert ready.wait(30.0)

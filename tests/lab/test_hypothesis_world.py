@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from lab.cli import app
-from lab.worlds.p3ht_cnt import P3HTCNTWorld, P3HTCNTWorldConfig
-from lab.worlds.p3ht_cnt_dataset import simulate_campaign_table
-from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.campaign_table import simulate_campaign_table
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, P3HTCNTWorldConfig
 
 runner = CliRunner()
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from crash_harness import Kill, emulators, run_with_kills
+from dispense_audit import audit_dispense_log
 from drivers.config import example_config_path
-from lab.campaign.crashtest import Kill, emulators, run_with_kills
-from lab.campaign.cycle import plan_day
 from lab.campaign.config import CampaignConfig
-from lab.campaign.dispense_audit import audit_dispense_log
+from lab.campaign.cycle import plan_day
 from lab.store import Store, sqlite_url
 from lab.store.integrity import check_integrity
 
@@ -95,7 +95,7 @@ def test_sigterm_via_campaign_stop_finishes_the_step_and_resume_completes(tmp_pa
 
     from typer.testing import CliRunner
 
-    from lab.campaign.crashtest import CliProcess
+    from crash_harness import CliProcess
     from lab.cli import app
 
     out = tmp_path / "out"

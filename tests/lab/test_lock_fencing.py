@@ -16,7 +16,7 @@ from lab.campaign.config import CampaignConfig
 from lab.campaign.lock import CampaignLockHolder, lock_is_stale, owner_token, process_start_time
 from lab.cli import app
 from lab.errors import CampaignLocked, LockLost
-from lab.stations.base import FilmKey
+from lab.records import FilmKey
 from lab.store import RecipeRecord, Store, sqlite_url
 from lab.store.locks import LockInfo
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt import P3HTCNTWorld
-from lab.worlds.p3ht_cnt_dataset import TABLE_COLUMNS, simulate_campaign_table
+from lab.scenarios.p3ht_cnt.campaign_table import TABLE_COLUMNS, simulate_campaign_table
+from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,12 @@ from __future__ import annotations
 import pytest
 
 from lab.errors import StoreError
-from lab.stations.base import CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.store import RecipeRecord, Store, sqlite_url
 from lab.store.schema import Film, Measurement, Recipe
 
 KEYS = [FilmKey(1, 1, 1, d) for d in "abc"]
+ROUTE = {"states": ["optical"], "quantities": {"optical": ["absorbance_525"]}}
 
 
 @pytest.fixture()
@@ -18,7 +19,7 @@ def store(tmp_path):
 
 @pytest.fixture()
 def planned(store):
-    cid = store.create_campaign("c1", "p3ht-cnt", 0, {"days": 1})
+    cid = store.create_campaign("c1", "p3ht-cnt", 0, {"days": 1}, route=ROUTE)
     _, rids = store.start_day(cid, 1, "space-filling", [RecipeRecord({"p3ht": 60.0, "l_swcnt": 40.0}, {"p3ht": "%"})])
     store.plan_films(cid, [(k, rids[0]) for k in KEYS])
     return cid
@@ -66,6 +67,14 @@ def test_a_step_out_of_order_changes_nothing(store, planned):
     assert store.film_states(cid)["status"].tolist() == ["cast", "planned", "planned"]
     with pytest.raises(StoreError, match="planned; it cannot take a reading"):
         store.record_reading(cid, _optical(KEYS[2], 0.3), "optical")
+
+
+def test_film_states_come_from_the_route(store, planned):
+    cid = planned
+    store.record_cast(cid, [CastResult(KEYS[0], "caster")])
+    with pytest.raises(StoreError, match="'tested' is not one of .*the campaign's route"):
+        store.record_reading(cid, _optical(KEYS[0], 0.3), "tested")  # not a state of this campaign's route
+    assert store.film_states(cid)["status"].tolist()[0] == "cast"
 
 
 def test_database_constraint_violation_rolls_back(store, planned):

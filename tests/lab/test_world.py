@@ -8,17 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from lab.errors import ConfigError
-from lab.worlds import (
-    COMPONENTS,
-    ConductivityLandscape,
-    MaterialPrices,
-    P3HTCNTWorld,
-    P3HTCNTWorldConfig,
-    calibrate_p3ht_cnt,
-    campaign_like_compositions,
-)
-from lab.worlds.calibration import default_data_path
-from lab.worlds.p3ht_cnt_landscape import sample_feasible
+from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS, ConductivityLandscape, sample_feasible
+from lab.scenarios.p3ht_cnt.world import MaterialPrices, P3HTCNTWorld, P3HTCNTWorldConfig, campaign_like_compositions
 
 DATA = default_data_path()
 needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"shared real data absent: {DATA}")
@@ -170,10 +162,10 @@ def test_bad_composition_names_the_field(world):
 
 
 def test_cli_info_and_bad_data():
-    from lab.cli.world import app
+    from lab.cli import app
 
     runner = CliRunner()
-    res = runner.invoke(app, ["info"])
+    res = runner.invoke(app, ["world", "info"])
     assert res.exit_code == 0 and "global optimum" in res.output
-    res = runner.invoke(app, ["calibrate", "--data", "/no/such/file.csv"])
+    res = runner.invoke(app, ["world", "calibrate", "--data", "/no/such/file.csv"])
     assert res.exit_code == 2 and "not found" in res.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,10 +14,13 @@ from botorch.posteriors.ensemble import EnsemblePosterior
 from models.errors import ModelInputError
 from models.gp_graph import GPGraph
 from models.graph_enumeration import INPUTS
-from models.physics_node import LN_CONDUCTIVITY_INTERCEPT, LinearPhysicsNode
+from models.physics_node import LinearPhysicsNode
+
+#: The intercept of the test law Y = ln(1e7) - S - T (a conductivity-like law).
+LN_INTERCEPT = math.log(1e7)
 
 PARENTS = {"S": (INPUTS,), "T": (INPUTS,), "Y": ("S", "T")}
-LAW = {"Y": LinearPhysicsNode({"S": -1.0, "T": -1.0}, LN_CONDUCTIVITY_INTERCEPT)}
+LAW = {"Y": LinearPhysicsNode({"S": -1.0, "T": -1.0}, LN_INTERCEPT)}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,7 @@ def test_botorch_posterior_shapes_and_determinism(graph):
     torch.testing.assert_close(model.posterior(X).values, posterior.values)
     # Through the physics node, the target draws obey the law draw by draw.
     values = posterior.values
-    torch.testing.assert_close(values[..., 2], LN_CONDUCTIVITY_INTERCEPT - values[..., 0] - values[..., 1])
+    torch.testing.assert_close(values[..., 2], LN_INTERCEPT - values[..., 0] - values[..., 1])
     # The ensemble mean tracks the node GPs' means.
     mean_s = torch.as_tensor(graph.graph_.nodes["S"]["estimator"].predict(X.reshape(-1, 2).numpy()))
     assert (posterior.mean[..., 0].reshape(-1) - mean_s).abs().max() < 0.1

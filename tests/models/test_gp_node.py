@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import inspect
 
 import numpy as np
@@ -10,7 +12,10 @@ import torch
 
 from models.errors import ModelInputError, NotFittedError
 from models.gp_node import GPNode
-from models.physics_node import LN_CONDUCTIVITY_INTERCEPT, LinearPhysicsNode
+from models.physics_node import LinearPhysicsNode
+
+#: The intercept of the test law Y = ln(1e7) - S - T (a conductivity-like law).
+LN_INTERCEPT = math.log(1e7)
 
 
 def _data(n=60, seed=0):
@@ -90,7 +95,7 @@ def test_physics_node_is_exact():
     ln_rs = rng.uniform(np.log(13), np.log(2.6e5), 50)
     ln_t = rng.uniform(np.log(75), np.log(2000), 50)
     ln_sigma = np.log(1e7 / (np.exp(ln_rs) * np.exp(ln_t)))
-    law = LinearPhysicsNode({"ln_rs": -1.0, "ln_t": -1.0}, LN_CONDUCTIVITY_INTERCEPT)
+    law = LinearPhysicsNode({"ln_rs": -1.0, "ln_t": -1.0}, LN_INTERCEPT)
     law.fit(np.column_stack([ln_rs, ln_t]), ln_sigma)
     np.testing.assert_allclose(law.predict(np.column_stack([ln_rs, ln_t])), ln_sigma, atol=1e-12)
     assert law.noise_var_ < 1e-9

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,9 +13,12 @@ from models.errors import ModelInputError
 from models.gp_graph import GPGraph
 from models.graph_enumeration import INPUTS
 from models.graph_paths import _path_design, evaluate_matheron_paths
-from models.physics_node import LN_CONDUCTIVITY_INTERCEPT, LinearPhysicsNode
+from models.physics_node import LinearPhysicsNode
 
-LAW = {"Y": LinearPhysicsNode({"S": -1.0, "T": -1.0}, LN_CONDUCTIVITY_INTERCEPT)}
+#: The intercept of the test law Y = ln(1e7) - S - T (a conductivity-like law).
+LN_INTERCEPT = math.log(1e7)
+
+LAW = {"Y": LinearPhysicsNode({"S": -1.0, "T": -1.0}, LN_INTERCEPT)}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +60,7 @@ def test_shapes_and_determinism(physics_graph, pool):
 
 def test_physics_is_exact_along_paths(physics_graph, pool):
     values = physics_graph.sample_paths(8, seed=0)(pool)
-    np.testing.assert_allclose(values["Y"], LN_CONDUCTIVITY_INTERCEPT - values["S"] - values["T"], atol=1e-12)
+    np.testing.assert_allclose(values["Y"], LN_INTERCEPT - values["S"] - values["T"], atol=1e-12)
 
 
 @pytest.mark.parametrize("graph_name", ["physics_graph", "chain_graph"])

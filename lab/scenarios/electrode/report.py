@@ -8,37 +8,39 @@ thickness, loading, areal capacity), and every failed run with its reason.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lab.campaign.metrics import pareto_mask
 from lab.reports.html import figure_to_html, table_to_html
-from lab.worlds.electrode.world import MICROSTRUCTURE_QUANTITIES
+from lab.scenarios.base import Scenario
+from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES
+from lab.scoring import pareto_mask
 
 #: Most Pareto recipes labelled on the Ragone plot (every k-th is, the table lists them all).
 MAX_LABELS = 12
 
-if TYPE_CHECKING:
-    from lab.scenarios.electrode import ElectrodeScenario
 
+def electrode_sections(scenario: Scenario, best_known_front: pd.DataFrame, history: pd.DataFrame,
+                       summary: dict) -> list[tuple[str, str]]:
+    """The (heading, HTML) sections the electrode scenario adds to `report.html`.
 
-def electrode_sections(scenario: ElectrodeScenario, history: pd.DataFrame, summary: dict) -> list[tuple[str, str]]:
-    """The (heading, HTML) sections the electrode scenario adds to `report.html`."""
+    `best_known_front` is the world's front (`energy_density`, `power_density` columns), drawn on the Ragone plot;
+    it is passed in so this module needs nothing of the scenario class (which imports it).
+    """
     recipes = _recipes(scenario, history)
     front = recipes[pareto_mask(scenario.hypervolume_space(recipes))].sort_values("true_power_density")
     front = front.assign(label=[f"P{i + 1}" for i in range(len(front))])
     return [
         ("Hypervolume against the best-known front", _fraction_table(summary)),
-        ("Ragone plot (energy vs power density)", _ragone(scenario, history, recipes, front)),
+        ("Ragone plot (energy vs power density)", _ragone(best_known_front, history, recipes, front)),
         ("Pareto recipes and their microstructure", _front_table(scenario, front)),
         ("Failed runs", _failed_table(scenario, history)),
     ]
 
 
-def _recipes(scenario: ElectrodeScenario, history: pd.DataFrame) -> pd.DataFrame:
+def _recipes(scenario: Scenario, history: pd.DataFrame) -> pd.DataFrame:
     """One row per recipe made: day, recipe, true values, measured means and counts of its cells."""
     names = scenario.space.names
     first = history.drop_duplicates("recipe_id").set_index("recipe_id")
@@ -84,9 +86,9 @@ def _fraction_table(summary: dict) -> str:
     return text + table_to_html(rows) + text_noise
 
 
-def _ragone(scenario: ElectrodeScenario, history: pd.DataFrame, recipes: pd.DataFrame, front: pd.DataFrame) -> str:
+def _ragone(best_known_front: pd.DataFrame, history: pd.DataFrame, recipes: pd.DataFrame, front: pd.DataFrame) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    best = scenario.best_known_front.sort_values("energy_density")
+    best = best_known_front.sort_values("energy_density")
     ax.plot(best["energy_density"], best["power_density"], color="grey", ls="--", lw=1.2,
             label="best-known front of the world")
     measured = history[history["status"] == "measured"]
@@ -117,7 +119,7 @@ def _ragone(scenario: ElectrodeScenario, history: pd.DataFrame, recipes: pd.Data
     )
 
 
-def _front_table(scenario: ElectrodeScenario, front: pd.DataFrame) -> str:
+def _front_table(scenario: Scenario, front: pd.DataFrame) -> str:
     columns = {
         "label": "label", "day": "day",
         **{p.name: f"{p.name} [{p.unit}]" for p in scenario.space.parameters},
@@ -132,7 +134,7 @@ def _front_table(scenario: ElectrodeScenario, front: pd.DataFrame) -> str:
             "values are the mean of the recipe's measured cells).</p>" + table_to_html(table))
 
 
-def _failed_table(scenario: ElectrodeScenario, history: pd.DataFrame) -> str:
+def _failed_table(scenario: Scenario, history: pd.DataFrame) -> str:
     failed = history[history["status"] == "failed"]
     total = len(history)
     if len(failed) == 0:

@@ -1,5 +1,7 @@
 """Audit the emulators' dispense log against the store: was any liquid dispensed twice across restarts?
 
+A test harness of the crash tests (`crash_harness`), not part of the product.
+
 The log (`lab emulate --dispense-log FILE`, JSON lines, see `drivers.emulators.bench`) outlives every runner.
 It is cut into mixes: a mix is the pump runs after a droplet (a droplet casts the mixture; the next pump
 run starts a new one) and the droplets cast from it. Droplets at the waste spot are purges.

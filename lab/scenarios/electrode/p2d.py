@@ -38,8 +38,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lab.errors import ConfigError, OptionalDependencyError
-from lab.worlds.electrode.microstructure import MicrostructureConstants, build_microstructure
-from lab.worlds.electrode.space import RECIPE_COLUMNS
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
+from lab.scenarios.electrode.space import RECIPE_COLUMNS
 
 #: Solver options added to IDAKLU's defaults: quiet, and stop a run that stalls (500 steps within 1 s).
 DEFAULT_SOLVER_OPTIONS: dict[str, Any] = {

@@ -1,10 +1,10 @@
 """The electrode scenario: NMC cathode recipes, a coating + calendering line, a cycler; energy vs power density.
 
-The world is the P2D surrogate (`lab.worlds.electrode.world.ElectrodeWorld`): exact microstructure from the
+The world is the P2D surrogate (`lab.scenarios.electrode.world.ElectrodeWorld`): exact microstructure from the
 recipe, energy and power density from the graph GP fitted on the shipped P2D sweep. Samples are cells: the line
 makes one cell per recipe per day by default (`CampaignConfig.droplets_per_recipe` = 1 for this scenario, so a
 batch of 40 is 40 recipes x 1 cell; more cells per recipe are replicates). The cycler measures every cell with
-noise and fails ~1 in 15 like the P2D solver (`lab.stations.electrode_line.CyclerSettings`). Recipes outside
+noise and fails ~1 in 15 like the P2D solver (`lab.scenarios.electrode.line.CyclerSettings`). Recipes outside
 the porosity limit are excluded by the space's constraint, so they are never proposed.
 
 Figures of merit: the hypervolume of the true (noise-free) objectives of everything made, in the space
@@ -12,8 +12,8 @@ Figures of merit: the hypervolume of the true (noise-free) objectives of everyth
 `HYPERVOLUME_REFERENCE` = (1250 Wh/L, 100 W/L), which lies below the worst energy (~1280 Wh/L) and power
 (~124 W/L) of any feasible recipe, so every recipe counts. It is compared with the best-known front of the
 world: the non-dominated set of the sweep's P2D values and the surrogate's predictions on a dense feasible
-sample (20,000 recipes, fixed seed) refined locally (`lab.worlds.electrode.front`), shipped in the world
-cache (`lab.worlds.electrode.world_cache`).
+sample (20,000 recipes, fixed seed) refined locally (`lab.scenarios.electrode.front`), shipped in the world
+cache (`lab.scenarios.electrode.world_cache`).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ import numpy as np
 import pandas as pd
 
 from lab.scenarios.base import MeasurementStep, Scenario
-from lab.stations.electrode_line import (
+from lab.scenarios.electrode.line import (
     CELL_QUANTITIES,
     CoatingCalenderingLine,
     CyclerSettings,
     ElectrodeBench,
     SimulatedCycler,
 )
-from lab.worlds.electrode.space import RECIPE_COLUMNS, load_space
-from lab.worlds.electrode.world import OBJECTIVES, QUANTITY_UNITS, ElectrodeWorld
+from lab.scenarios.electrode.space import RECIPE_COLUMNS, load_space
+from lab.scenarios.electrode.world import OBJECTIVES, QUANTITY_UNITS, ElectrodeWorld
 
 #: Hypervolume reference point, (energy_density [Wh/L], power_density [W/L]) before the log10 of power.
 HYPERVOLUME_REFERENCE = (1250.0, 100.0)
@@ -85,7 +85,7 @@ class ElectrodeScenario(Scenario):
     @cached_property
     def best_known_hypervolume(self) -> float:
         """Hypervolume of `best_known_front` above `hypervolume_reference()`."""
-        from lab.campaign.metrics import hypervolume
+        from lab.scoring import hypervolume
 
         return hypervolume(self.hypervolume_space(self.best_known_front), self.hypervolume_reference())
 
@@ -112,13 +112,13 @@ class ElectrodeScenario(Scenario):
                 "evaluated_by_source": self.world.front_counts_,
                 "dense_seed": self.world.dense_seed,
                 "how": "non-dominated set of the P2D sweep (datasets/electrode_p2d/sweep.csv), the surrogate on a "
-                       "dense feasible Sobol sample, and local refinement around the front (lab.worlds.electrode.front)",
+                       "dense feasible Sobol sample, and local refinement around the front (lab.scenarios.electrode.front)",
             },
             "world": "P2D surrogate (graph GP on datasets/electrode_p2d/sweep.csv); microstructure exact",
             "measurement_noise": self.cycler.settings.describe(),
         }
 
     def report_sections(self, history: pd.DataFrame, summary: dict) -> list[tuple[str, str]]:
-        from lab.reports.electrode_report import electrode_sections
+        from lab.scenarios.electrode.report import electrode_sections
 
-        return electrode_sections(self, history, summary)
+        return electrode_sections(self, self.best_known_front, history, summary)

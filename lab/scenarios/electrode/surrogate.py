@@ -24,8 +24,8 @@ from sklearn.metrics import r2_score
 
 from lab.errors import ConfigError
 from lab.paths import datasets_dir
-from lab.worlds.electrode.microstructure import MicrostructureConstants, build_microstructure
-from lab.worlds.electrode.space import RECIPE_COLUMNS, draw_recipes
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
+from lab.scenarios.electrode.space import RECIPE_COLUMNS, draw_recipes
 from models.gp_graph import GPGraph
 
 #: Objectives predicted and the scale each is modelled on.
@@ -143,7 +143,7 @@ def validate_surrogate(
         ``{"r2": {objective: r2}, "speedup": p2d_s / surrogate_s per recipe, ...}`` with the timings, the
         number of recipes that failed in P2D (left out of r2) and the training size.
     """
-    from lab.worlds.electrode.p2d import make_model, simulate_recipe
+    from lab.scenarios.electrode.p2d import make_model, simulate_recipe
 
     if n < 2:
         raise ConfigError(f"--n {n}: validation needs at least 2 recipes")

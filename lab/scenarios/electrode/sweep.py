@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import MicrostructureConstants
-from lab.worlds.electrode.p2d import P2DSettings, simulate_recipes
-from lab.worlds.electrode.space import draw_recipes
+from lab.scenarios.electrode.microstructure import MicrostructureConstants
+from lab.scenarios.electrode.p2d import P2DSettings, simulate_recipes
+from lab.scenarios.electrode.space import draw_recipes
 
 #: Significant digits of floats in the written data set (keeps ~2,000 rows well under 2 MB).
 CSV_FLOAT_FORMAT = "%.6g"

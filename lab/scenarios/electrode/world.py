@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import MicrostructureConstants, build_microstructure
-from lab.worlds.electrode.front import search_best_known_front
-from lab.worlds.electrode.space import RECIPE_COLUMNS
-from lab.worlds.electrode.surrogate import OBJECTIVE_SCALES, P2DSurrogate, default_dataset_path
-from lab.worlds.electrode.world_cache import (
+from lab.scenarios.electrode.front import search_best_known_front
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
+from lab.scenarios.electrode.space import RECIPE_COLUMNS
+from lab.scenarios.electrode.surrogate import OBJECTIVE_SCALES, P2DSurrogate, default_dataset_path
+from lab.scenarios.electrode.world_cache import (
     data_fingerprint,
     decode_hyperparameters,
     default_cache_path,
@@ -102,7 +102,7 @@ class ElectrodeWorld:
 
     def front_provenance(self) -> dict:
         """What the best-known front depends on: the surrogate's provenance and the search settings."""
-        from lab.worlds.electrode import front
+        from lab.scenarios.electrode import front
 
         return {"surrogate": self.surrogate_provenance(), "dense_samples": self.dense_samples,
                 "dense_seed": self.dense_seed, "refine": [front.REFINE_ROUNDS, front.REFINE_PER_POINT,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lab.errors import ConfigError
 from lab.paths import datasets_dir
-from lab.worlds.p3ht_cnt_landscape import (
+from lab.scenarios.p3ht_cnt.landscape import (
     COMPONENTS,
     LOWER_PCT,
     UPPER_PCT,

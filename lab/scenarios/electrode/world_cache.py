@@ -20,8 +20,8 @@ import torch
 
 from lab.errors import ConfigError
 from lab.paths import datasets_dir
-from lab.worlds.electrode.space import RECIPE_COLUMNS
-from lab.worlds.electrode.surrogate import OBJECTIVE_SCALES
+from lab.scenarios.electrode.space import RECIPE_COLUMNS
+from lab.scenarios.electrode.surrogate import OBJECTIVE_SCALES
 
 #: Version of the file layout (bump when it changes).
 CACHE_VERSION = 1

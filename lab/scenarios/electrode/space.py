@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from lab.errors import ConfigError
-from lab.worlds.electrode.microstructure import MicrostructureConstants, manufacturable, max_calendering
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, manufacturable, max_calendering
 from optimizers.search_space import LinearConstraint, SearchSpace
 
 #: Recipe columns, in order.
@@ -23,8 +23,8 @@ RECIPE_COLUMNS = ("active_material", "solid_content", "calendering")
 
 
 def load_space() -> SearchSpace:
-    """The shipped electrode search space (`lab/worlds/electrode/space.yaml`)."""
-    with resources.as_file(resources.files("lab.worlds.electrode") / "space.yaml") as path:
+    """The shipped electrode search space (`lab/scenarios/electrode/space.yaml`)."""
+    with resources.as_file(resources.files("lab.scenarios.electrode") / "space.yaml") as path:
         return SearchSpace.from_yaml(path)
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt import Film, P3HTCNTWorld, campaign_like_compositions
-from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.world import Film, P3HTCNTWorld, campaign_like_compositions
 
 #: Columns of the table, in order (composition columns in %, resistance in Ohm/sq, thickness in nm, sigma in S/cm).
 TABLE_COLUMNS: tuple[str, ...] = (

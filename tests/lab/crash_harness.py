@@ -1,6 +1,6 @@
 """Crash tests: SIGKILL a campaign runner at chosen points, resume it each time, and check what is left.
 
-The engine of `benchmarks/kill_resume.py` and of `tests/lab/test_kill_resume.py`. The runner is the real
+A test harness, not part of the product (it drives the CLI). The engine of `benchmarks/kill_resume.py` and of `tests/lab/test_kill_resume.py`. The runner is the real
 CLI (`lab campaign run` / `lab campaign resume`) in a separate process: a `subprocess` of the `lab`
 entry point, or (`mode="fork"`, for fast tests) a forked copy of this process calling the same CLI
 function. Emulated instruments run in their own process (`lab emulate`) so they, and their dispense

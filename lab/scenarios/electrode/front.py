@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 from botorch.utils.multi_objective.pareto import is_non_dominated
 
-from lab.worlds.electrode.microstructure import MicrostructureConstants
-from lab.worlds.electrode.space import RECIPE_COLUMNS, draw_recipes, feasible, load_space
+from lab.scenarios.electrode.microstructure import MicrostructureConstants
+from lab.scenarios.electrode.space import RECIPE_COLUMNS, draw_recipes, feasible, load_space
 
 #: Objectives of the front (both maximized).
 FRONT_OBJECTIVES = ("energy_density", "power_density")

@@ -10,7 +10,7 @@ Measurement noise (`CyclerSettings`, stated in `summary.json`) is Gaussian, rela
 electrochemistry. A share of cells fails like the P2D solver does (IDA_CONV_FAIL near the end of the 5C
 discharge: ~1 in 15 random recipes, `../shared/science/electrode_p2d.md`), recorded with the reason.
 
-Every random draw comes from a generator keyed by (seed, stream, cell) (`lab.stations.simulated.film_rng`),
+Every random draw comes from a generator keyed by (seed, stream, cell) (`lab.stations.keyed_random.film_rng`),
 so readings do not depend on the order cells are measured in, and a resumed campaign re-creates exactly the
 cells and readings of an uninterrupted one.
 """
@@ -22,11 +22,11 @@ from typing import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lab.stations.base import CastResult, FilmKey, Reading
-from lab.stations.simulated import film_rng
-from lab.worlds.electrode.microstructure import MicrostructureConstants, build_microstructure
-from lab.worlds.electrode.space import RECIPE_COLUMNS
-from lab.worlds.electrode.world import MICROSTRUCTURE_QUANTITIES, QUANTITY_UNITS
+from lab.records import CastResult, FilmKey, Reading
+from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
+from lab.scenarios.electrode.space import RECIPE_COLUMNS
+from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES, QUANTITY_UNITS
+from lab.stations.keyed_random import film_rng
 
 #: Random streams of the electrode lab (distinct from the P3HT/CNT bench's 0-3).
 _CYCLER_FAILURE, _METROLOGY, _ELECTROCHEMISTRY = 10, 11, 12

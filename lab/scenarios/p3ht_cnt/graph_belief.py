@@ -18,6 +18,7 @@ pools of ~10^4 candidates. This module knows nothing of the optimizer's internal
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -27,12 +28,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt_landscape import COMPONENTS
+from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
 from models.gp_graph import GPGraph
 from models.graph_enumeration import INPUTS, ParentMap
 from models.graph_selection import SelectionSettings
 from models.hypothesis_test import run_hypothesis_test
-from models.physics_node import LN_CONDUCTIVITY_INTERCEPT, LinearPhysicsNode
+from models.physics_node import LinearPhysicsNode
+
+#: ln sigma[S/cm] = ln(1e7) - ln Rs[Ohm/sq] - ln t[nm], the P3HT/CNT conductivity law (the 1e7 converts nm and Ohm/sq to S/cm).
+LN_CONDUCTIVITY_INTERCEPT = math.log(1e7)
 
 LN_SHEET_RESISTANCE = "ln_sheet_resistance"
 LN_THICKNESS = "ln_thickness"

@@ -1,4 +1,7 @@
-"""Campaign figures of merit: the dominated hypervolume of true objective values, best values, regret."""
+"""Figures of merit of objective values: the dominated hypervolume and the Pareto mask (every column maximized).
+
+A bottom module: scenarios (their best-known fronts), the campaign runner and the reports all score with it.
+"""
 
 from __future__ import annotations
 

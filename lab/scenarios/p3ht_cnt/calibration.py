@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 
 from lab.errors import ConfigError
 from lab.paths import shared_data_dir
-from lab.worlds.p3ht_cnt_landscape import (
+from lab.scenarios.p3ht_cnt.landscape import (
     COMPONENTS,
     CSV_COLUMNS,
     BackboneParams,

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from functools import cached_property
 from importlib import resources
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
 from lab.scenarios.base import MeasurementStep, Scenario
-from lab.stations.base import StationSet
-from lab.stations.simulated import (
+from lab.scenarios.p3ht_cnt.simulated import (
     SimulatedBench,
     SimulatedConductivityStation,
     SimulatedDropCaster,
     SimulatedOpticalStation,
 )
-from lab.worlds.p3ht_cnt import COMPONENTS, P3HTCNTWorld
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, P3HTCNTWorld
+from lab.stations.base import StationSet
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
 from optimizers.surrogates import ObjectiveModel
 
-#: Builds a scenario's stations from (world, seed, thickness_fraction).
-StationFactory = Callable[[P3HTCNTWorld, int, float], StationSet]
+if TYPE_CHECKING:
+    from lab.scenarios.p3ht_cnt.bench_stations import StationFactory
 
 #: Measured quantities and their units.
 UNITS = {
@@ -47,7 +47,7 @@ REFERENCE_CONDUCTIVITY_S_CM = 1.0
 
 def p3ht_cnt_space() -> SearchSpace:
     """The shipped P3HT/CNT search space (bounds of the real campaign, sum to 100 %)."""
-    text = resources.files("lab.scenarios").joinpath("p3ht_cnt_space.yaml")
+    text = resources.files("lab.scenarios.p3ht_cnt").joinpath("space.yaml")
     with resources.as_file(text) as path:
         return SearchSpace.from_yaml(path)
 
@@ -59,12 +59,14 @@ class P3HTCNTScenario(Scenario):
         world: the ground truth (default: the shipped calibration).
         seed: seeds the stations' noise and failures.
         thickness_fraction: share of films whose thickness (hence conductivity) is measured.
-        stations: builds the stations from (world, seed, thickness_fraction) instead of the simulated ones,
-            e.g. `lab.stations.emulated.emulated_stations(setup)` (drivers + emulated instruments).
+        stations: builds the stations from (world, seed, thickness_fraction, components) instead of the simulated ones,
+            and the dispensed components, e.g. `lab.scenarios.p3ht_cnt.bench_stations.emulated_stations(setup)`
+            (drivers + emulated instruments).
     """
 
     name = "p3ht-cnt"
     units = UNITS
+    hypervolume_space_description = "log10(conductivity) maximized, cost minimized"
 
     def __init__(
         self,
@@ -83,7 +85,7 @@ class P3HTCNTScenario(Scenario):
         self.thickness_fraction = thickness_fraction
         self._stations: StationSet | None = None
         if stations is not None:
-            self._stations = stations(self.world, seed, thickness_fraction)
+            self._stations = stations(self.world, seed, thickness_fraction, self.dispense.components)
             self.maker = self._stations.maker
             self.steps = (
                 MeasurementStep("optical", self._stations.optical.measure, OPTICAL_QUANTITIES),
@@ -116,7 +118,7 @@ class P3HTCNTScenario(Scenario):
         recipes = profiled["recipe_id"].nunique() if "recipe_id" in profiled else len(profiled)
         if recipes < 3:  # the thickness node needs 3 profiled recipes
             return {}
-        from lab.campaign.graph_belief import fit_graph_belief
+        from lab.scenarios.p3ht_cnt.graph_belief import fit_graph_belief
 
         return {"conductivity": fit_graph_belief(measured)}
 

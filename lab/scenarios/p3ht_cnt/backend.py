@@ -27,7 +27,7 @@ import numpy as np
 from drivers.emulators.backend import Position
 from drivers.four_point_probe import probe_voltage_v
 from lab.errors import ConfigError
-from lab.worlds.p3ht_cnt import COMPONENTS, Film, P3HTCNTWorld
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
 
 #: Half width [nm] of the flat top around 525 nm and 602 nm in the synthetic spectrum.
 PLATEAU_NM = 4.0

@@ -13,17 +13,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lab.stations.base import CastResult, FilmKey, Reading
-from lab.worlds.p3ht_cnt import COMPONENTS, Film, P3HTCNTWorld
+from lab.records import CastResult, FilmKey, Reading
+from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
+from lab.stations.keyed_random import film_rng
 from optimizers.mixture import snap_to_dispensable
 
 #: Random streams of the simulated lab, one per source of randomness.
 _CAST, _OPTICAL, _ELECTRICAL, _THICKNESS_CHOICE = range(4)
-
-
-def film_rng(seed: int, stream: int, key: FilmKey) -> np.random.Generator:
-    """The generator of one source of randomness for one film (independent of everything else)."""
-    return np.random.default_rng([seed, stream, key.run, key.wafer, key.sample, ord(key.droplet)])
 
 
 @dataclass
