@@ -51,6 +51,15 @@ def parse_counts(text: str) -> np.ndarray:
     return counts
 
 
+def parse_integration_time_us(text: str) -> int:
+    """Parse an `INT?` reply: the integration time [us], within the instrument's range."""
+    value = parse_integer(text, "INT?")
+    low, high = INTEGRATION_RANGE_US
+    if not low <= value <= high:
+        raise CorruptReply(f"INT?: integration time {value} us outside [{low}, {high}] us")
+    return value
+
+
 def _encode_open(open_: bool) -> str:
     return "OPEN" if open_ else "CLOSE"
 
@@ -67,7 +76,7 @@ class SerialSpectrometer:
     wavelengths = Measurement("WAV?", parse_wavelengths, "Get the pixel wavelengths [nm] (cached).", cache=True)
     counts = Measurement("SCAN?", parse_counts, "Measure one scan: counts per pixel (not checked for saturation).")
     integration_time_us = Control(
-        "INT?", "INT {}", lambda text: parse_integer(text, "INT?"), "Control the integration time [us].",
+        "INT?", "INT {}", parse_integration_time_us, "Control the integration time [us].",
         validator=in_range(lambda spectrometer: INTEGRATION_RANGE_US, "integration_time_us", "us"),
         encode=lambda us: str(int(us)))
     shutter_open = Setting("SHUT {}", "Set the lamp shutter open (True) or closed (False).", encode=_encode_open)

@@ -109,7 +109,8 @@ class ChattyPort(FakeSerial):
 
 
 def test_skipped_lines_do_not_extend_the_reply_timeout() -> None:
-    transport = Transport(ChattyPort(ok_after_s=3.0), LineFraming(b"\n", b"\r\n"), timeout_s=0.3)  # type: ignore[arg-type]
+    port = ChattyPort(ok_after_s=3.0)
+    transport = Transport(port, LineFraming(b"\n", b"\r\n"), timeout_s=0.3)  # type: ignore[arg-type]
     start = time.monotonic()
     with pytest.raises(ReplyTimeout):
         transport.query(b"G4 P0", accept=lambda reply: reply == b"ok")
