@@ -39,6 +39,10 @@ class CorruptReply(DriverError):
     kind = "corrupt"
 
 
+class ImplausibleReading(CorruptReply):
+    """Replies that parse but make no physical sense together (0 A flowing while 10 uA is sourced)."""
+
+
 class Disconnected(DriverError, ConnectionError):
     """The link to the instrument was lost (socket closed, port vanished)."""
 

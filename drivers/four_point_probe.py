@@ -11,6 +11,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drivers.errors import ImplausibleReading
 from drivers.keithley2400 import Keithley2400
 
 PI_OVER_LN2 = math.pi / math.log(2.0)
@@ -57,10 +58,22 @@ class FourPointProbe:
         Raises:
             InterlockError: the current or compliance exceeds the meter's limits (nothing sent).
             ContactCheckFailed, Overflow, InCompliance: the meter could not measure (output is off).
+            ImplausibleReading: the readings give no resistance (0 A flowed, the current is not the one sourced).
         """
         s = self.settings
-        v_plus, i_plus = self.meter.measure(s.current_a, s.compliance_v, four_wire=True)
-        if not s.reverse_current:
-            return sheet_resistance_ohm_sq(v_plus, i_plus, s.correction_factor)
-        v_minus, i_minus = self.meter.measure(-s.current_a, s.compliance_v, four_wire=True)
-        return sheet_resistance_ohm_sq(v_plus - v_minus, i_plus - i_minus, s.correction_factor)
+        voltage_v, current_a = self.meter.measure(s.current_a, s.compliance_v, four_wire=True)
+        if s.reverse_current:
+            v_minus, i_minus = self.meter.measure(-s.current_a, s.compliance_v, four_wire=True)
+            voltage_v, current_a = voltage_v - v_minus, current_a - i_minus
+        return self._plausible(voltage_v, current_a)
+
+    def _plausible(self, voltage_v: float, current_a: float) -> float:
+        """Return Rs from the (difference) readings, or raise `ImplausibleReading` (no current, Rs not > 0)."""
+        if current_a == 0:
+            raise self.meter.transport.detected(ImplausibleReading("4-point probe: no current flowed on either "
+                                                                   "polarity; no resistance follows"))
+        rs = sheet_resistance_ohm_sq(voltage_v, current_a, self.settings.correction_factor)
+        if not (math.isfinite(rs) and rs > 0):
+            raise self.meter.transport.detected(ImplausibleReading(f"4-point probe: sheet resistance {rs} from "
+                                                                   f"{voltage_v:g} V, {current_a:g} A"))
+        return rs

@@ -19,13 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drivers.errors import (CommandRejected, CorruptReply, DeviceAlarm, Disconnected, InterlockError, MoveFailed,
                             ReplyTimeout)
+from drivers.properties import Measurement
+from drivers.replies import NUMBER, excerpt, parse_integer, parse_number
 from drivers.transport import Transport
 
 ERROR_CODES = {1: "expected command letter", 2: "bad number format", 9: "G-code locked out during alarm",
                20: "unsupported or invalid G-code command", 22: "feed rate has not yet been set"}
 ALARM_CODES = {1: "hard limit triggered", 2: "soft limit: target exceeds machine travel",
                3: "reset while in motion", 9: "homing fail"}
-_STATUS = re.compile(r"^<([A-Za-z]+(?::\d)?)\|MPos:(-?[0-9.]+),(-?[0-9.]+),(-?[0-9.]+)(\|.*)?>$")
+_STATUS = re.compile(rf"<([A-Za-z]+(?::\d)?)\|MPos:({NUMBER}),({NUMBER}),({NUMBER})(\|[^<>]*)?>", re.ASCII)
+#: Real-time commands: single bytes sent unframed, acted on at once (not queued).
+REALTIME = ("?", "!", "~", "\x18")
 _FINAL = (b"ok", b"error:", b"ALARM:")
 
 
@@ -62,6 +66,23 @@ class GrblStatus:
     mpos_mm: tuple[float, float, float]
 
 
+def parse_status(text: str) -> GrblStatus:
+    """Parse a status report `<State|MPos:x,y,z|...>` into state and machine position [mm]."""
+    match = _STATUS.fullmatch(text)
+    if match is None:
+        raise CorruptReply(f"grbl: malformed status report {excerpt(text)}")
+    x, y, z = (parse_number(match.group(i), "grbl MPos") for i in (2, 3, 4))
+    return GrblStatus(match.group(1), (x, y, z))
+
+
+def _code(text: str) -> int:
+    """Return N of `error:N` / `ALARM:N`, or -1 if it is not a number."""
+    try:
+        return parse_integer(text[6:], "grbl code")
+    except CorruptReply:
+        return -1
+
+
 class GrblSettings(BaseModel):
     """Timing of the gantry driver, in device seconds."""
 
@@ -83,12 +104,15 @@ class GrblGantry:
         time_scale: Emulated seconds per real second (1 for hardware).
     """
 
+    status_report = Measurement("?", parse_status, "Measure the machine state and position (real-time `?`).")
+
     def __init__(self, transport: Transport, travel: TravelLimits | None = None,
                  settings: GrblSettings | None = None, time_scale: float = 1.0) -> None:
         self.transport = transport
         self.travel = travel or TravelLimits()
         self.settings = settings or GrblSettings()
         self.time_scale = time_scale
+        self.label = "gantry"
 
     # -- low level ---------------------------------------------------------------------------------
     def _command(self, line: str, *, idempotent: bool = False, timeout_s: float | None = None) -> None:
@@ -96,22 +120,30 @@ class GrblGantry:
                                      accept=lambda r: r.startswith(_FINAL))
         text = reply.decode("ascii")
         if text.startswith("error:"):
-            code = int(text[6:]) if text[6:].isdigit() else -1
+            code = _code(text)
             raise CommandRejected(f"grbl rejected {line!r}: error:{code} ({ERROR_CODES.get(code, 'unknown')})")
         if text.startswith("ALARM:"):
-            code = int(text[6:]) if text[6:].isdigit() else -1
+            code = _code(text)
             raise self.transport.detected(DeviceAlarm(f"grbl ALARM:{code} ({ALARM_CODES.get(code, 'unknown')}) "
                                                       f"after {line!r}; home ($H) or unlock ($X)"))
         if text != "ok":
             raise self.transport.detected(CorruptReply(f"grbl: unexpected reply {text!r} to {line!r}"))
 
+    def write(self, command: str) -> None:
+        """Send a G-code or `$` line that is idempotent (modal settings, unlock) and wait for `ok`."""
+        self._command(command, idempotent=True)
+
+    def ask(self, command: str) -> str:
+        """Send a real-time query byte (`?`) unframed and return the report it triggers (`<...>`)."""
+        if command not in REALTIME:
+            raise ValueError(f"grbl ask() takes a real-time query byte, got {command!r}")
+        reply = self.transport.query(command.encode("ascii"), framed=False, idempotent=True,
+                                     accept=lambda r: r.startswith(b"<"))
+        return reply.decode("ascii")
+
     def status(self) -> GrblStatus:
         """Measure the machine state and position (`?`, retried: it has no side effect)."""
-        raw = self.transport.query(b"?", framed=False, idempotent=True, accept=lambda r: r.startswith(b"<"))
-        match = _STATUS.match(raw.decode("ascii"))
-        if match is None:
-            raise self.transport.detected(CorruptReply(f"grbl: malformed status report {raw!r}"))
-        return GrblStatus(match.group(1), (float(match.group(2)), float(match.group(3)), float(match.group(4))))
+        return self.status_report
 
     def identify(self) -> str:
         """Get the firmware build (`$I` -> `[VER:...]`)."""
@@ -127,8 +159,8 @@ class GrblGantry:
 
     def setup(self) -> None:
         """Select absolute coordinates and millimetres (`G90`, `G21`)."""
-        self._command("G90", idempotent=True)
-        self._command("G21", idempotent=True)
+        self.write("G90")
+        self.write("G21")
 
     def home(self) -> GrblStatus:
         """Run the homing cycle (`$H`, blocks until done) and return the status."""
@@ -137,7 +169,7 @@ class GrblGantry:
 
     def unlock(self) -> None:
         """Clear an alarm lock without homing (`$X`)."""
-        self._command("$X", idempotent=True)
+        self.write("$X")
 
     def feed_hold(self) -> None:
         """Pause motion now (real-time `!`)."""

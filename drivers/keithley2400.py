@@ -9,10 +9,14 @@ error queue (`ContactCheckFailed`).
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from drivers.errors import (CommandRejected, ContactCheckFailed, CorruptReply, DriverError, InCompliance,
-                            InterlockError, Overflow)
+from drivers.errors import (CommandRejected, ContactCheckFailed, DriverError, ImplausibleReading, InCompliance,
+                            Overflow)
+from drivers.properties import Measurement, Setting, in_range, on_off
+from drivers.replies import parse_integer, parse_numbers
 from drivers.transport import Transport
 
 OVERFLOW = 9.91e37
@@ -21,6 +25,8 @@ CONTACT_CHECK_ERROR = 850
 #: Ranges of the 2400: +-1.05 A source, +-210 V compliance.
 MAX_CURRENT_A = 1.05
 MAX_COMPLIANCE_V = 210.0
+#: How far the current in a reading may be from the sourced current: relative and absolute [A].
+CURRENT_READBACK_TOLERANCE = (0.05, 1e-9)
 
 
 class SourceMeterLimits(BaseModel):
@@ -32,6 +38,26 @@ class SourceMeterLimits(BaseModel):
     max_compliance_v: float = Field(21.0, gt=0, le=MAX_COMPLIANCE_V)
 
 
+def parse_reading(text: str) -> tuple[float, float]:
+    """Parse a `:READ?` reply with `:FORM:ELEM VOLT,CURR`: (voltage [V], current [A])."""
+    voltage, current = parse_numbers(text, ":READ?", count=2)
+    return voltage, current
+
+
+def parse_error_entry(text: str) -> tuple[int, str]:
+    """Parse a `:SYST:ERR?` reply `<code>,"<message>"` into (code, message)."""
+    code, _, message = text.partition(",")
+    return parse_integer(code, ":SYST:ERR?"), message.strip('"')
+
+
+def _current_limits(meter: Keithley2400) -> tuple[float, float]:
+    return -meter.limits.max_current_a, meter.limits.max_current_a
+
+
+def _compliance_limits(meter: Keithley2400) -> tuple[float, float]:
+    return 0.0, meter.limits.max_compliance_v
+
+
 class Keithley2400:
     """A Keithley 2400 on a line with `LineFraming(b"\\n", b"\\n")` (terminator LF set on the instrument).
 
@@ -40,10 +66,26 @@ class Keithley2400:
         limits: Interlocks on source current and voltage compliance.
     """
 
+    identity = Measurement("*IDN?", str, "Get the identification string.")
+    reading = Measurement(":READ?", parse_reading, "Measure (voltage [V], current [A]) once, unchecked.")
+    error_entry = Measurement(":SYST:ERR?", parse_error_entry, "Get the oldest error-queue entry (code, message).")
+    output = Setting(":OUTP {}", "Set the output on (True) or off (False).", encode=on_off)
+    four_wire = Setting(":SYST:RSEN {}", "Set 4-wire (remote) sensing on or off.", encode=on_off)
+    contact_check = Setting(":SYST:CCH {}", "Set the contact check on or off.", encode=on_off)
+    source_function = Setting(":SOUR:FUNC {}", "Set the source function (`CURR`).")
+    sense_function = Setting(":SENS:FUNC '{}'", "Set the measured function (`VOLT`).")
+    elements = Setting(":FORM:ELEM {}", "Set the reading elements (`VOLT,CURR`).")
+    source_current_a = Setting(":SOUR:CURR {}", "Set the source current [A], within +-max_current_a.",
+                               validator=in_range(_current_limits, "source current_a", "A"),
+                               encode="{:.6E}".format)
+    compliance_v = Setting(":SENS:VOLT:PROT {}", "Set the voltage compliance [V], in (0, max_compliance_v].",
+                           validator=in_range(_compliance_limits, "compliance_v", "V", low_open=True),
+                           encode="{:.4G}".format)
+
     def __init__(self, transport: Transport, limits: SourceMeterLimits | None = None) -> None:
         self.transport = transport
         self.limits = limits or SourceMeterLimits()
-        self.compliance_v: float | None = None
+        self.label = "source meter"
 
     # -- low level ---------------------------------------------------------------------------------
     def write(self, command: str) -> None:
@@ -56,21 +98,16 @@ class Keithley2400:
 
     def identify(self) -> str:
         """Get the identification string (`*IDN?`)."""
-        return self.ask("*IDN?")
+        return self.identity
 
     def errors(self) -> list[tuple[int, str]]:
         """Read and empty the error queue (`:SYST:ERR?` until `0,"No error"`)."""
         found: list[tuple[int, str]] = []
         for _ in range(32):
-            reply = self.ask(":SYST:ERR?")
-            code_text, _, message = reply.partition(",")
-            try:
-                code = int(code_text)
-            except ValueError:
-                raise self.transport.detected(CorruptReply(f"malformed error-queue reply {reply!r}")) from None
+            code, message = self.error_entry
             if code == 0:
                 break
-            found.append((code, message.strip('"')))
+            found.append((code, message))
         return found
 
     def check_errors(self) -> None:
@@ -84,49 +121,43 @@ class Keithley2400:
     # -- control -----------------------------------------------------------------------------------
     def check_source(self, current_a: float, compliance_v: float) -> None:
         """Refuse a source current or compliance beyond the configured limits (nothing is sent)."""
-        if not abs(current_a) <= self.limits.max_current_a:
-            raise InterlockError(f"source current_a={current_a} beyond the limit "
-                                 f"+-{self.limits.max_current_a} A")
-        if not 0 < compliance_v <= self.limits.max_compliance_v:
-            raise InterlockError(f"compliance_v={compliance_v} outside (0, {self.limits.max_compliance_v}] V")
+        Keithley2400.source_current_a.check(self, current_a)
+        Keithley2400.compliance_v.check(self, compliance_v)
 
     def configure_current_source(self, current_a: float, compliance_v: float, *, four_wire: bool = True,
                                  contact_check: bool = True) -> None:
         """Source `current_a` [A], measure voltage with compliance `compliance_v` [V], output still off."""
         self.check_source(current_a, compliance_v)
-        commands = [":OUTP OFF", f":SYST:RSEN {'ON' if four_wire else 'OFF'}",
-                    f":SYST:CCH {'ON' if contact_check else 'OFF'}", ":SOUR:FUNC CURR",
-                    f":SOUR:CURR {current_a:.6E}", ":SENS:FUNC 'VOLT'", f":SENS:VOLT:PROT {compliance_v:.4G}",
-                    ":FORM:ELEM VOLT,CURR"]
-        for command in commands:
-            self.write(command)
+        self.output = False
+        self.four_wire = four_wire
+        self.contact_check = contact_check
+        self.source_function = "CURR"
+        self.source_current_a = current_a
+        self.sense_function = "VOLT"
         self.compliance_v = compliance_v
+        self.elements = "VOLT,CURR"
         self.check_errors()
 
     def set_current(self, current_a: float) -> None:
         """Change the source current [A] (within the limits and the configured compliance)."""
-        self.check_source(current_a, self.compliance_v or self.limits.max_compliance_v)
-        self.write(f":SOUR:CURR {current_a:.6E}")
+        self.source_current_a = current_a
 
     def output_on(self) -> None:
         """Switch the output on."""
-        self.write(":OUTP ON")
+        self.output = True
 
     def output_off(self) -> None:
         """Switch the output off."""
-        self.write(":OUTP OFF")
+        self.output = False
 
     def read(self) -> tuple[float, float]:
         """Measure (voltage [V], current [A]) with `:READ?`; output off and a typed error on any fault."""
         try:
-            reply = self.ask(":READ?")
-            try:
-                voltage, current = (float(field) for field in reply.split(","))
-            except ValueError:
-                raise self.transport.detected(CorruptReply(f"malformed reading {reply!r}")) from None
-            if voltage >= OVERFLOW or current >= OVERFLOW:
+            voltage, current = self.reading
+            if abs(voltage) >= OVERFLOW or abs(current) >= OVERFLOW:
                 self.check_errors()
-                raise self.transport.detected(Overflow(f"source meter overflow reading {reply!r}"))
+                raise self.transport.detected(Overflow(f"source meter overflow reading {voltage:g},{current:g}"))
+            self._check_current(current)
             if self.compliance_v is not None and abs(voltage) >= 0.999 * self.compliance_v:
                 raise self.transport.detected(InCompliance(f"voltage {voltage} V at compliance "
                                                            f"{self.compliance_v} V"))
@@ -134,6 +165,14 @@ class Keithley2400:
         except DriverError:
             self._safe_off()
             raise
+
+    def _check_current(self, current_a: float) -> None:
+        """Refuse a reading whose current is not the one sourced (0 A, wrong sign): no resistance follows."""
+        sourced = self.source_current_a
+        relative, absolute = CURRENT_READBACK_TOLERANCE
+        if sourced is not None and not math.isclose(current_a, sourced, rel_tol=relative, abs_tol=absolute):
+            raise self.transport.detected(ImplausibleReading(
+                f"source meter: reading current {current_a:g} A while sourcing {sourced:g} A"))
 
     def measure(self, current_a: float, compliance_v: float, *, four_wire: bool = True,
                 contact_check: bool = True) -> tuple[float, float]:

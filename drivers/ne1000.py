@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from drivers.errors import (CommandRejected, CorruptReply, DeviceAlarm, Disconnected, DispenseMismatch,
                             DriverError, InterlockError, PumpStalled, ReplyTimeout)
 from drivers.heartbeat import Heartbeat
+from drivers.properties import Measurement, Setting, in_range, one_of, parse_reply as parse_with
+from drivers.replies import NUMBER, ascii_text, excerpt, parse_number
 from drivers.transport import Transport
 
 STATUSES = "IWSPTUX"
@@ -31,7 +33,8 @@ ERRORS = {"?": "command not recognised", "NA": "command not applicable now", "OO
 #: uL/min per unit of each rate unit.
 RATE_UNITS = {"UM": 1.0, "MM": 1000.0, "UH": 1.0 / 60.0, "MH": 1000.0 / 60.0}
 DIAMETER_RANGE_MM = (0.1, 50.0)
-_DIS = re.compile(r"^I([0-9.]+)W([0-9.]+)(UL|ML)$")
+_DIS = re.compile(rf"I({NUMBER})W({NUMBER})(UL|ML)", re.ASCII)
+_REPLY = re.compile(r"(\d\d)(A\?([RSTEO])|[IWSPTUX])(.*)", re.ASCII | re.DOTALL)
 
 
 class SyringeSpec(BaseModel):
@@ -70,6 +73,24 @@ def format_number(value: float) -> str:
     raise InterlockError(f"value {value} does not fit the pump's 4-digit number format")
 
 
+def decode_rate(argument: str) -> float:
+    """Return the rate [uL/min] a `RAT` argument such as `'0.750 UH'` means."""
+    number, unit = argument.split()
+    return float(number) * RATE_UNITS[unit]
+
+
+def parse_dispensed(data: str) -> tuple[float, float]:
+    """Parse the data of a `DIS` reply, `I<infused>W<withdrawn><UL|ML>`, into non-negative volumes [uL]."""
+    match = _DIS.fullmatch(data)
+    if match is None:
+        raise CorruptReply(f"unparsable DIS reply {excerpt(data)}")
+    scale = 1.0 if match.group(3) == "UL" else 1000.0
+    infused, withdrawn = (parse_number(match.group(i), "DIS") * scale for i in (1, 2))
+    if infused < 0 or withdrawn < 0:
+        raise CorruptReply(f"negative volume in DIS reply {excerpt(data)}")
+    return infused, withdrawn
+
+
 def encode_rate(rate_ul_min: float) -> tuple[str, float]:
     """Return the `RAT` argument (number and unit) closest to `rate_ul_min` and the rate it means."""
     best: tuple[float, str, float] | None = None
@@ -99,12 +120,15 @@ class PumpReply:
 
 def parse_reply(payload: bytes) -> PumpReply:
     """Parse `<addr><status>[data]` (framing already removed); raise `CorruptReply` if malformed."""
-    text = payload.decode("ascii")
-    match = re.fullmatch(r"(\d\d)(A\?([RSTEO])|[IWSPTUX])(.*)", text, flags=re.DOTALL)
+    match = _REPLY.fullmatch(ascii_text(payload, "pump reply"))
     if match is None:
-        raise CorruptReply(f"malformed pump reply {payload!r}")
+        raise CorruptReply(f"malformed pump reply {excerpt(payload)}")
     alarm = match.group(3)
     return PumpReply(int(match.group(1)), "A" if alarm else match.group(2), alarm, match.group(4))
+
+
+_volume_range = in_range(lambda pump: (pump.limits.min_volume_ul, pump.syringe.capacity_ul), "volume_ul", "uL",
+                         why="minimum dispensable volume .. syringe capacity")
 
 
 class NE1000:
@@ -119,6 +143,21 @@ class NE1000:
         poll_interval_s: Status polling period while dispensing, in device seconds.
     """
 
+    firmware = Measurement("VER", str, "Get the firmware version string.")
+    dispensed_ul = Measurement("DIS", parse_dispensed, "Measure the (infused, withdrawn) volumes [uL].")
+    diameter_mm = Setting("DIA {}", "Set the syringe inner diameter [mm], within 0.1-50 mm.",
+                          validator=in_range(lambda pump: DIAMETER_RANGE_MM, "diameter_mm", "mm"),
+                          encode=format_number)
+    rate_ul_min = Setting("RAT {}", "Set the pumping rate [uL/min]; reads give the rate the pump was given.",
+                          validator=in_range(lambda pump: pump.rate_range_ul_min, "rate_ul_min", "uL/min",
+                                             why="the pump's plunger-speed range for the loaded syringe"),
+                          encode=lambda rate: encode_rate(rate)[0], sent=decode_rate)
+    direction = Setting("DIR {}", "Set the pumping direction: `INF` (infuse) or `WDR` (withdraw).",
+                        validator=one_of("INF", "WDR"))
+    safe_mode_timeout_s = Setting("SAF {}", "Set the safe-mode timeout [s] (0: basic mode), an integer 0-255.",
+                                  validator=in_range(lambda pump: (0, 255), "safe-mode timeout_s", "s"),
+                                  encode=lambda seconds: f"{int(seconds)}")
+
     def __init__(self, transport: Transport, address: int, syringe: SyringeSpec,
                  limits: PumpLimits | None = None, time_scale: float = 1.0, poll_interval_s: float = 0.2) -> None:
         if not 0 <= address <= 99:
@@ -132,41 +171,50 @@ class NE1000:
         self._volume_unit: str | None = None
         self._heartbeat: Heartbeat | None = None
 
+    @property
+    def label(self) -> str:
+        """Name used in error messages (`pump 01`)."""
+        return f"pump {self.address:02d}"
+
+    @property
+    def rate_range_ul_min(self) -> tuple[float, float]:
+        """The (min, max) rate [uL/min] the pump can drive the loaded syringe at."""
+        return self.limits.rate_range_ul_min(self.syringe.diameter_mm)
+
     # -- interlocks --------------------------------------------------------------------------------
     def check_volume(self, volume_ul: float) -> None:
         """Refuse a dispense volume outside [minimum dispensable, syringe capacity]."""
-        low, high = self.limits.min_volume_ul, self.syringe.capacity_ul
-        if not (low <= volume_ul <= high):
-            raise InterlockError(f"pump {self.address:02d}: volume_ul={volume_ul} outside [{low}, {high}] uL "
-                                 f"(minimum dispensable volume .. syringe capacity)")
+        _volume_range(self, volume_ul)
 
     def check_rate(self, rate_ul_min: float) -> None:
         """Refuse a rate outside what the pump can drive for the loaded syringe diameter."""
-        low, high = self.limits.rate_range_ul_min(self.syringe.diameter_mm)
-        if not (low <= rate_ul_min <= high):
-            raise InterlockError(f"pump {self.address:02d}: rate_ul_min={rate_ul_min} outside the pump's "
-                                 f"[{low:.4g}, {high:.4g}] uL/min for a {self.syringe.diameter_mm} mm syringe")
+        NE1000.rate_ul_min.check(self, rate_ul_min)
 
     # -- commands ----------------------------------------------------------------------------------
     def _send(self, command: str, *, idempotent: bool, acknowledge: bool = False) -> PumpReply:
         raw = self.transport.query(f"{self.address:02d}{command}".encode("ascii"), idempotent=idempotent)
-        try:
-            reply = parse_reply(raw)
-        except CorruptReply as exc:
-            raise self.transport.detected(exc) from None
+        reply = parse_with(self, parse_reply, raw, f"{self.label} {command!r}")  # type: ignore[arg-type]
         if reply.address != self.address:
             raise self.transport.detected(CorruptReply(f"reply from pump {reply.address}, expected {self.address}"))
         if reply.alarm is not None and not acknowledge:
             cls = PumpStalled if reply.alarm == "S" else DeviceAlarm
-            raise self.transport.detected(cls(f"pump {self.address:02d} alarm A?{reply.alarm}: {ALARMS[reply.alarm]}"))
+            raise self.transport.detected(cls(f"{self.label} alarm A?{reply.alarm}: {ALARMS[reply.alarm]}"))
         if reply.data.startswith("?"):
             code = reply.data[1:] or "?"
-            raise CommandRejected(f"pump {self.address:02d} rejected {command!r}: {code} ({ERRORS.get(code, code)})")
+            raise CommandRejected(f"{self.label} rejected {command!r}: {code} ({ERRORS.get(code, code)})")
         return reply
+
+    def write(self, command: str) -> None:
+        """Send a setting (idempotent, so retried) and check the pump accepted it."""
+        self._send(command, idempotent=True)
+
+    def ask(self, command: str) -> str:
+        """Send a query (idempotent, so retried) and return the reply's data."""
+        return self._send(command, idempotent=True).data
 
     def identify(self) -> str:
         """Get the firmware version string (`VER`)."""
-        return self._send("VER", idempotent=True).data
+        return self.firmware
 
     def status(self) -> PumpReply:
         """Get the pump status (an address-only packet; also the safe-mode heartbeat)."""
@@ -174,17 +222,11 @@ class NE1000:
 
     def set_diameter(self, diameter_mm: float) -> None:
         """Set the syringe inner diameter [mm] (`DIA`)."""
-        low, high = DIAMETER_RANGE_MM
-        if not low <= diameter_mm <= high:
-            raise InterlockError(f"diameter_mm={diameter_mm} outside [{low}, {high}] mm")
-        self._send(f"DIA {format_number(diameter_mm)}", idempotent=True)
+        self.diameter_mm = diameter_mm
 
     def set_rate(self, rate_ul_min: float) -> float:
         """Set the pumping rate [uL/min] (`RAT`); return the rate the pump was actually given."""
-        self.check_rate(rate_ul_min)
-        argument, sent = encode_rate(rate_ul_min)
-        self._send(f"RAT {argument}", idempotent=True)
-        return sent
+        return NE1000.rate_ul_min.send(self, rate_ul_min)
 
     def set_volume(self, volume_ul: float) -> float:
         """Set the volume to dispense [uL] (`VOL`); return the volume the pump was actually given."""
@@ -199,18 +241,11 @@ class NE1000:
 
     def set_direction(self, direction: str) -> None:
         """Set the pumping direction: `INF` (infuse) or `WDR` (withdraw)."""
-        if direction not in ("INF", "WDR"):
-            raise ValueError(f"direction must be 'INF' or 'WDR', got {direction!r}")
-        self._send(f"DIR {direction}", idempotent=True)
+        self.direction = direction
 
     def dispensed(self) -> tuple[float, float]:
         """Measure the (infused, withdrawn) volumes since the counters were cleared [uL] (`DIS`)."""
-        data = self._send("DIS", idempotent=True).data
-        match = _DIS.match(data)
-        if match is None:
-            raise self.transport.detected(CorruptReply(f"pump {self.address:02d}: unparsable DIS reply {data!r}"))
-        scale = 1.0 if match.group(3) == "UL" else 1000.0
-        return float(match.group(1)) * scale, float(match.group(2)) * scale
+        return self.dispensed_ul
 
     def clear_dispensed(self) -> None:
         """Zero the infused-volume counter (`CLD INF`), so `DIS` keeps 4-digit precision per dispense."""
@@ -232,9 +267,7 @@ class NE1000:
     # -- safe mode ---------------------------------------------------------------------------------
     def set_safe_mode(self, timeout_s: int) -> None:
         """Set the safe-mode communication timeout [s] (`SAF`; 0 returns to basic mode)."""
-        if not 0 <= timeout_s <= 255:
-            raise InterlockError(f"safe-mode timeout_s={timeout_s} outside [0, 255] s")
-        self._send(f"SAF {timeout_s}", idempotent=True)
+        self.safe_mode_timeout_s = timeout_s
 
     def start_heartbeat(self, interval_s: float) -> Heartbeat:
         """Query the status every `interval_s` device seconds so a safe-mode pump keeps running."""

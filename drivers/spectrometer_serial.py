@@ -18,11 +18,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.errors import CommandRejected, CorruptReply, InterlockError, Saturated
+from drivers.errors import CommandRejected, CorruptReply, Saturated
+from drivers.properties import Control, Measurement, Setting, in_range
+from drivers.replies import excerpt, parse_integer, parse_number, parse_numbers
 from drivers.spectrometer import check_not_saturated
 from drivers.transport import Transport
 
 INTEGRATION_RANGE_US = (1, 10_000_000)
+
+
+def parse_max_count(text: str) -> float:
+    """Parse a `MAX?` reply: the detector saturation count, a positive number."""
+    value = parse_number(text, "MAX?")
+    if value <= 0:
+        raise CorruptReply(f"MAX?: saturation count {value:g} is not positive")
+    return value
+
+
+def parse_wavelengths(text: str) -> np.ndarray:
+    """Parse a `WAV?` reply: positive, strictly increasing pixel wavelengths [nm]."""
+    wavelengths = np.array(parse_numbers(text, "WAV?"))
+    if wavelengths[0] <= 0 or np.any(np.diff(wavelengths) <= 0):
+        raise CorruptReply(f"WAV?: wavelengths are not positive and increasing: {excerpt(text)}")
+    return wavelengths
+
+
+def parse_counts(text: str) -> np.ndarray:
+    """Parse a `SCAN?` reply: non-negative counts per pixel."""
+    counts = np.array(parse_numbers(text, "SCAN?"))
+    if np.any(counts < 0):
+        raise CorruptReply(f"SCAN?: negative counts in {excerpt(text)}")
+    return counts
+
+
+def parse_integration_time_us(text: str) -> int:
+    """Parse an `INT?` reply: the integration time [us], within the instrument's range."""
+    value = parse_integer(text, "INT?")
+    low, high = INTEGRATION_RANGE_US
+    if not low <= value <= high:
+        raise CorruptReply(f"INT?: integration time {value} us outside [{low}, {high}] us")
+    return value
+
+
+def _encode_open(open_: bool) -> str:
+    return "OPEN" if open_ else "CLOSE"
 
 
 class SerialSpectrometer:
@@ -32,10 +71,19 @@ class SerialSpectrometer:
         transport: Link with `LineFraming(b"\\n", b"\\n")`.
     """
 
+    identity = Measurement("*IDN?", str, "Get the identification string.")
+    max_count = Measurement("MAX?", parse_max_count, "Get the detector saturation count (cached).", cache=True)
+    wavelengths = Measurement("WAV?", parse_wavelengths, "Get the pixel wavelengths [nm] (cached).", cache=True)
+    counts = Measurement("SCAN?", parse_counts, "Measure one scan: counts per pixel (not checked for saturation).")
+    integration_time_us = Control(
+        "INT?", "INT {}", parse_integration_time_us, "Control the integration time [us].",
+        validator=in_range(lambda spectrometer: INTEGRATION_RANGE_US, "integration_time_us", "us"),
+        encode=lambda us: str(int(us)))
+    shutter_open = Setting("SHUT {}", "Set the lamp shutter open (True) or closed (False).", encode=_encode_open)
+
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
-        self._wavelengths: np.ndarray | None = None
-        self._max_count: float | None = None
+        self.label = "spectrometer"
 
     def ask(self, command: str) -> str:
         """Send a command and return its reply; every command here is idempotent, so it is retried."""
@@ -44,42 +92,30 @@ class SerialSpectrometer:
             raise CommandRejected(f"spectrometer rejected {command!r}: {reply}")
         return reply
 
-    def _numbers(self, reply: str, what: str) -> np.ndarray:
-        try:
-            return np.array([float(field) for field in reply.split(",")])
-        except ValueError:
-            raise self.transport.detected(CorruptReply(f"malformed {what} reply ({len(reply)} chars)")) from None
+    def write(self, command: str) -> None:
+        """Send a setting; anything but `OK` (or an `ERR` rejection) is a corrupt reply."""
+        reply = self.ask(command)
+        if reply != "OK":
+            raise self.transport.detected(CorruptReply(f"spectrometer: {excerpt(reply)} in reply to {command!r}"))
 
     def identify(self) -> str:
         """Get the identification string (`*IDN?`)."""
-        return self.ask("*IDN?")
-
-    @property
-    def max_count(self) -> float:
-        """Get the detector saturation count (`MAX?`, cached)."""
-        if self._max_count is None:
-            self._max_count = float(self.ask("MAX?"))
-        return self._max_count
+        return self.identity
 
     def set_integration_time_us(self, integration_time_us: int) -> None:
-        """Set the integration time [us] (`INT`)."""
-        low, high = INTEGRATION_RANGE_US
-        if not low <= integration_time_us <= high:
-            raise InterlockError(f"integration_time_us={integration_time_us} outside [{low}, {high}] us")
-        self.ask(f"INT {int(integration_time_us)}")
+        """Set the integration time [us] (`INT`); refused before sending outside 1..10^7 us."""
+        self.integration_time_us = integration_time_us
 
     def wavelengths_nm(self) -> np.ndarray:
         """Get the pixel wavelengths [nm] (`WAV?`, cached)."""
-        if self._wavelengths is None:
-            self._wavelengths = self._numbers(self.ask("WAV?"), "WAV?")
-        return self._wavelengths
+        return self.wavelengths
 
     def intensities(self) -> np.ndarray:
         """Take one scan (`SCAN?`); raise `Saturated` if a pixel is at the maximum count."""
-        counts = self._numbers(self.ask("SCAN?"), "SCAN?")
-        if counts.shape != self.wavelengths_nm().shape:
+        counts = self.counts
+        if counts.shape != self.wavelengths.shape:
             raise self.transport.detected(CorruptReply(f"scan has {counts.size} pixels, "
-                                                       f"expected {self.wavelengths_nm().size}"))
+                                                       f"expected {self.wavelengths.size}"))
         try:
             return check_not_saturated(counts, self.max_count)
         except Saturated as exc:
@@ -87,7 +123,7 @@ class SerialSpectrometer:
 
     def set_shutter(self, open_: bool) -> None:
         """Open (True) or close (False) the lamp shutter (`SHUT`)."""
-        self.ask(f"SHUT {'OPEN' if open_ else 'CLOSE'}")
+        self.shutter_open = open_
 
     def close(self) -> None:
         """Close the link."""

@@ -10,10 +10,17 @@ import math
 import queue
 from typing import Callable, Protocol, runtime_checkable
 
-from drivers.errors import CommandRejected, CorruptReply, DriverError, ReplyTimeout
+from drivers.errors import CommandRejected, DriverError, ReplyTimeout
+from drivers.properties import Measurement
+from drivers.replies import parse_in_range
 from drivers.transport import Transport
 
 MAX_THICKNESS_NM = 1.0e6
+
+
+def parse_thickness(text: str) -> float:
+    """Parse a `MEAS?` reply: a step height [nm] in [0, MAX_THICKNESS_NM]."""
+    return parse_in_range(text, "thickness", 0.0, MAX_THICKNESS_NM)
 
 
 @runtime_checkable
@@ -32,8 +39,12 @@ class SerialProfilometer:
         transport: Link with `LineFraming(b"\\n", b"\\n")`.
     """
 
+    identity = Measurement("*IDN?", str, "Get the identification string.")
+    step_height_nm = Measurement("MEAS?", parse_thickness, "Measure the step height at the stylus [nm].")
+
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
+        self.label = "profilometer"
 
     def ask(self, command: str) -> str:
         """Send a query (all idempotent, so retried) and return its reply."""
@@ -44,18 +55,11 @@ class SerialProfilometer:
 
     def identify(self) -> str:
         """Get the identification string."""
-        return self.ask("*IDN?")
+        return self.identity
 
     def thickness_nm(self) -> float:
         """Measure the step height [nm] (`MEAS?`)."""
-        reply = self.ask("MEAS?")
-        try:
-            value = float(reply)
-        except ValueError:
-            raise self.transport.detected(CorruptReply(f"malformed thickness {reply!r}")) from None
-        if not math.isfinite(value) or not 0.0 <= value <= MAX_THICKNESS_NM:
-            raise self.transport.detected(CorruptReply(f"thickness {value} nm outside [0, {MAX_THICKNESS_NM}]"))
-        return value
+        return self.step_height_nm
 
     def close(self) -> None:
         """Close the link."""

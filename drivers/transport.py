@@ -64,14 +64,22 @@ class QuickSocketSerial(_SocketSerial):
         self.is_open = False
 
 
-def open_serial_url(url: str, **settings: Any) -> serial.SerialBase:
-    """Open `url` like `serial.serial_for_url`, with `QuickSocketSerial` for `socket://` URLs."""
+def open_serial_url(url: str, *, exclusive: bool = True, **settings: Any) -> serial.SerialBase:
+    """Open `url` like `serial.serial_for_url`, with `QuickSocketSerial` for `socket://` URLs.
+
+    A real serial port (a device path, or a URL handler that opens one, e.g. `spy://`, `hwgrep://`) is
+    locked with `exclusive` so a second process cannot interleave bytes on the same line; the other URL
+    handlers (`socket://`, `loop://`, `rfc2217://`) have no lock to take and are opened as they are.
+    """
     if url.lower().startswith("socket://"):
-        port = QuickSocketSerial(None, **settings)
+        port: serial.SerialBase = QuickSocketSerial(None, **settings)
         port.port = url
-        port.open()
-        return port
-    return serial.serial_for_url(url, **settings)
+    else:
+        port = serial.serial_for_url(url, do_not_open=True, **settings)
+        if isinstance(port, serial.Serial):
+            port.exclusive = exclusive
+    port.open()
+    return port
 
 
 class Traffic(NamedTuple):
@@ -237,23 +245,34 @@ class Transport:
             payload: What to send (framed with `self.framing` unless `framed` is False).
             idempotent: Whether sending twice is harmless; only then is the query retried
                 (up to `self.retries` extra times) after a timeout, corrupt reply or disconnect.
-            timeout_s: Reply timeout [s] (default `self.timeout_s`).
+            timeout_s: Reply timeout [s] (default `self.timeout_s`): one deadline for the accepted reply,
+                not restarted by skipped lines, so a chatty device cannot hold the query open.
             framed: False for real-time bytes sent as they are (Grbl `?`).
             accept: Replies for which this returns False are skipped (banners, info messages).
         """
         attempts = 1 + (self.retries if idempotent else 0)
+        wait_s = self.timeout_s if timeout_s is None else timeout_s
         with self.lock:
             for attempt in range(attempts):
                 try:
                     self.write(payload) if framed else self.write_raw(payload)
-                    while True:
-                        reply = self.read(timeout_s)
-                        if accept is None or accept(reply):
-                            return reply
+                    return self._read_accepted(wait_s, accept)
                 except (ReplyTimeout, CorruptReply, Disconnected):
                     if attempt + 1 == attempts:
                         raise
         raise AssertionError("unreachable")
+
+    def _read_accepted(self, wait_s: float, accept: Callable[[bytes], bool] | None) -> bytes:
+        """Return the first reply `accept` takes, within one deadline however many lines are skipped."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            remaining_s = deadline - time.monotonic()
+            if remaining_s <= 0:
+                raise self.detected(ReplyTimeout(f"{self.name}: no accepted reply within {wait_s:g} s "
+                                                 "(only skipped lines)"))
+            reply = self.read(remaining_s)
+            if accept is None or accept(reply):
+                return reply
 
     def close(self) -> None:
         """Close the port (idempotent)."""

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
+import tty
+from typing import Iterator
 
 import pytest
 import serial
 
 from driver_protocol import FakeSerial, expected_protocol
-from drivers.errors import CorruptReply, ReplyTimeout
+from drivers.errors import CorruptReply, Disconnected, ReplyTimeout
 from drivers.framing import LineFraming, SafeModeFraming, StxEtxFraming, crc16_ccitt
 from drivers.transport import Transport
 
@@ -81,3 +87,74 @@ def test_loop_url_echoes_through_a_real_pyserial_port() -> None:
     assert isinstance(transport.port, serial.SerialBase)
     assert transport.query(b"*IDN?") == b"*IDN?"
     transport.close()
+
+
+class ChattyPort(FakeSerial):
+    """A port that streams a Grbl `[MSG:...]` line every 10 ms and only says `ok` after `ok_after_s`."""
+
+    def __init__(self, ok_after_s: float) -> None:
+        super().__init__([])
+        self.ok_at = time.monotonic() + ok_after_s
+
+    def write(self, data: bytes) -> int:
+        self.written.append(bytes(data))
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        time.sleep(0.01)
+        return b"ok\r\n" if time.monotonic() >= self.ok_at else b"[MSG:Pgm End]\r\n"
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+
+def test_skipped_lines_do_not_extend_the_reply_timeout() -> None:
+    port = ChattyPort(ok_after_s=3.0)
+    transport = Transport(port, LineFraming(b"\n", b"\r\n"), timeout_s=0.3)  # type: ignore[arg-type]
+    start = time.monotonic()
+    with pytest.raises(ReplyTimeout):
+        transport.query(b"G4 P0", accept=lambda reply: reply == b"ok")
+    assert time.monotonic() - start < 1.0
+    assert transport.detections == {"drop": 1}
+
+
+def test_real_serial_ports_are_opened_exclusively() -> None:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    try:
+        first = Transport.from_url(path, LineFraming(), timeout_s=0.05)
+        assert first.port.exclusive is True
+        with pytest.raises(Disconnected, match="lock"):
+            Transport.from_url(path, LineFraming(), timeout_s=0.05)
+        first.close()
+        Transport.from_url(path, LineFraming(), timeout_s=0.05).close()  # the lock goes with the port
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    """A `socket://` URL of a loopback server that echoes what it receives."""
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            while data := connection.recv(4096):
+                connection.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"socket://127.0.0.1:{port}"
+    server.close()
+    thread.join(timeout=2.0)
+
+
+def test_loop_and_socket_urls_still_open_with_the_exclusive_default(echo_url: str) -> None:
+    for url in ("loop://", echo_url):
+        transport = Transport.from_url(url, LineFraming(), timeout_s=0.5)
+        assert transport.query(b"PING") == b"PING"
+        transport.close()
