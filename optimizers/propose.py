@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from optimizers.errors import OptimizerError, SearchSpaceError
-from optimizers.mixture import snap_to_dispensable
 from optimizers.observations import Observations, read_observations
 from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import nearest_distance, sample_feasible, space_filling_design
@@ -163,22 +162,6 @@ def _snapper(space: SearchSpace, dispense: DispenseLimits | None) -> Callable[[n
     """A function snapping candidate rows to dispensable volumes (identity without limits)."""
     if dispense is None:
         return lambda X: X
-    missing = [c for c in dispense.components if c not in space.names]
-    if missing:
-        raise SearchSpaceError(f"dispense.components: {missing} are not parameters of the space")
-    cols = [space.names.index(c) for c in dispense.components]
-
-    def snap(X: np.ndarray) -> np.ndarray:
-        X = np.array(X, dtype=float, copy=True)
-        if len(X) == 0:
-            return X
-        X[:, cols] = snap_to_dispensable(
-            np.clip(X[:, cols], 0.0, None),
-            mix_volume_ul=dispense.mix_volume_ul,
-            min_volume_ul=dispense.min_volume_ul,
-            total=dispense.total,
-            upper=space.bounds[1][cols],
-        ).fractions
-        return X
-
-    return snap
+    dispense.snap_recipes(space.names, np.zeros((0, space.dim)))  # names every component missing from the space
+    upper = space.bounds[1]
+    return lambda X: dispense.snap_recipes(space.names, X, upper)[0]

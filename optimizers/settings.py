@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+from optimizers.errors import SearchSpaceError
+from optimizers.mixture import snap_to_dispensable
 
 
 class DispenseLimits(BaseModel):
@@ -15,12 +21,44 @@ class DispenseLimits(BaseModel):
     min_volume_ul: float = Field(0.05, ge=0)
     total: float = Field(100.0, gt=0)
 
+    def snap_recipes(self, names: Sequence[str], X: np.ndarray, upper: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Recipes `X` (`n x d`, columns `names`) with their components snapped to dispensable volumes.
+
+        The one definition of snapping (proposals, the campaign, every maker): components below the minimum
+        volume go to 0 and the rest is renormalised to `total` within `upper` (the components' upper bounds).
+
+        Returns:
+            The snapped recipes and a mask of the rows snapping changed.
+        """
+        missing = [c for c in self.components if c not in names]
+        if missing:
+            raise SearchSpaceError(f"dispense.components: {missing} are not parameters {list(names)}")
+        cols = [list(names).index(c) for c in self.components]
+        X = np.array(X, dtype=float, copy=True)
+        if len(X) == 0:
+            return X, np.zeros(0, dtype=bool)
+        res = snap_to_dispensable(np.clip(X[:, cols], 0.0, None), mix_volume_ul=self.mix_volume_ul,
+                                  min_volume_ul=self.min_volume_ul, total=self.total,
+                                  upper=None if upper is None else np.asarray(upper)[cols])
+        X[:, cols] = res.fractions
+        return X, res.snapped
+
+    def mix(self, recipe: Mapping[str, float]) -> tuple[np.ndarray, dict[str, float]]:
+        """One mix of `recipe`: its snapped component amounts (`components` order) and volumes [uL] per component."""
+        fractions = np.array([[float(recipe[c]) for c in self.components]])
+        res = snap_to_dispensable(fractions, mix_volume_ul=self.mix_volume_ul, min_volume_ul=self.min_volume_ul,
+                                  total=self.total)
+        return res.fractions[0], dict(zip(self.components, res.volumes_ul[0].tolist()))
+
 
 class BatchLayout(BaseModel):
     """How a day's films map to recipes: each recipe is made `replicates` times, at most `max_recipes` recipes.
 
-    A batch of `N` rows then holds `k = min(ceil(N / replicates), max_recipes)` distinct recipes,
-    each repeated `N // k` or `N // k + 1` times (e.g. 160 films, 6 droplets -> 27 recipes).
+    The one definition of a batch's layout (the campaign's days and `lab propose` both use it): a batch of `N`
+    rows holds `k = min(ceil(N / replicates), max_recipes)` distinct recipes; each is made
+    `max(replicates, ceil(N / k))` times and the last takes what is left (e.g. 160 films, 6 droplets ->
+    27 recipes: 26 x 6 and 1 x 4).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,9 +72,10 @@ class BatchLayout(BaseModel):
         return min(k, self.max_recipes) if self.max_recipes is not None else k
 
     def copies(self, batch: int) -> list[int]:
-        """How many rows each distinct recipe gets (sums to `batch`)."""
+        """How many rows each distinct recipe gets, in slot order (sums to `batch`)."""
         k = self.recipes_for(batch)
-        return [batch // k + (1 if i < batch % k else 0) for i in range(k)]
+        per = max(self.replicates, -(-batch // k))
+        return [per] * (k - 1) + [batch - per * (k - 1)]
 
 
 class ProposalSettings(BaseModel):

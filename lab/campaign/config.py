@@ -28,6 +28,7 @@ from drivers.errors import DriverError
 from lab.errors import ConfigError, LabError, validation_message
 from lab.scenarios import DEFAULT_SCENARIO, check_hardware, scenario_entries, scenario_entry
 from lab.yaml_files import read_yaml
+from optimizers.settings import BatchLayout
 
 
 class Schedule(BaseModel):
@@ -161,16 +162,18 @@ class CampaignConfig(BaseModel):
         return self
 
     @property
+    def layout(self) -> BatchLayout:
+        """The day's batch layout: `droplets_per_recipe` samples per recipe (the optimizer's one definition)."""
+        return BatchLayout(replicates=self.droplets_per_recipe)
+
+    @property
     def recipes_per_day(self) -> int:
         """Distinct compositions per day: ceil(batch / droplets_per_recipe)."""
-        return -(-self.batch // self.droplets_per_recipe)
+        return self.layout.recipes_for(self.batch)
 
     def droplets_for(self, slot: int) -> int:
-        """Films cast from recipe `slot` of a day; the last recipe takes what is left of the batch."""
-        full = self.batch // self.droplets_per_recipe
-        if slot < full:
-            return self.droplets_per_recipe
-        return self.batch - full * self.droplets_per_recipe
+        """Samples made from recipe `slot` of a day; the last recipe takes what is left of the batch."""
+        return self.layout.copies(self.batch)[slot]
 
 
 def load_campaign_config(path: str | Path, **overrides: object) -> CampaignConfig:

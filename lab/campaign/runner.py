@@ -195,27 +195,12 @@ def _observations(history: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 def _snap(scenario: Scenario, X: np.ndarray) -> np.ndarray:
     """Snap mixture components below the pumps' minimum volume to 0 and renormalise; say so."""
-    from optimizers.mixture import snap_to_dispensable
-
     if scenario.dispense is None:
         return X
-    space = scenario.space
-    cols = [space.names.index(c) for c in scenario.dispense.components]
-    res = snap_to_dispensable(
-        X[:, cols],
-        mix_volume_ul=scenario.dispense.mix_volume_ul,
-        min_volume_ul=scenario.dispense.min_volume_ul,
-        total=scenario.dispense.total,
-        upper=space.bounds[1][cols],
-    )
-    if res.snapped.any():
-        log.warning(
-            "%d recipe(s) had a component below the %.3g uL minimum volume: set to 0 and renormalised",
-            int(res.snapped.sum()),
-            scenario.dispense.min_volume_ul,
-        )
-    X = X.copy()
-    X[:, cols] = res.fractions
+    X, snapped = scenario.dispense.snap_recipes(scenario.space.names, X, scenario.space.bounds[1])
+    if snapped.any():
+        log.warning("%d recipe(s) had a component below the %.3g uL minimum volume: set to 0 and renormalised",
+                    int(snapped.sum()), scenario.dispense.min_volume_ul)
     return X
 
 

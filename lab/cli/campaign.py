@@ -18,7 +18,7 @@ from rich.table import Table
 
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
-from lab.scenarios import DEFAULT_SCENARIO, SCENARIOS, scenario_entries
+from lab.scenarios import DEFAULT_SCENARIO, scenario_entries
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 

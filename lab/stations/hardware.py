@@ -24,7 +24,7 @@ from lab.records import CastResult, FilmKey, Reading
 from lab.stations.hardware_setup import StationSettings
 from lab.stations.instruments import Instruments, attempt, describe
 from lab.stations.motion import Head, WaferMap
-from optimizers.mixture import snap_to_dispensable
+from optimizers.settings import DispenseLimits
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,14 @@ class HardwareDropCaster:
     def __init__(self, instruments: Instruments, head: Head, wafer_map: WaferMap, settings: StationSettings,
                  components: Sequence[str], total: float = 100.0) -> None:
         self.name = "drop-casting (hardware)"
-        self._total = total
         self._instruments = instruments
         self._head = head
         self._wafer_map = wafer_map
         self._settings = settings
         self._components = tuple(components)
         self._min_volume_ul = instruments.config.mixer.limits.min_volume_ul
+        self._dispense = DispenseLimits(components=self._components, mix_volume_ul=settings.mix_volume_ul,
+                                        min_volume_ul=self._min_volume_ul, total=total)
         self._purge_pending = False
         #: pump runs asked for, per stock (one per non-zero volume per mix), and droplets lowered
         self.planned_runs: Counter[str] = Counter()
@@ -60,10 +61,7 @@ class HardwareDropCaster:
 
     def volumes_ul(self, recipe: Mapping[str, float]) -> dict[str, float]:
         """Volumes [uL] per component of one mix of `recipe` (components summing to `total`), snapped to dispensable ones."""
-        fractions = np.array([[float(recipe[c]) for c in self._components]])
-        snap = snap_to_dispensable(fractions, mix_volume_ul=self._settings.mix_volume_ul,
-                                   min_volume_ul=self._min_volume_ul, total=self._total)
-        return dict(zip(self._components, snap.volumes_ul[0].tolist()))
+        return self._dispense.mix(recipe)[1]
 
     def _fail(self, films: Sequence[FilmKey], reason: str, kind: str,
               volumes: Mapping[str, float] | None = None) -> list[CastResult]:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from lab.records import CastResult, FilmKey, Reading
-from optimizers.mixture import snap_to_dispensable
 from optimizers.settings import DispenseLimits
 
 #: Random streams of the simulated lab, one per source of randomness.
@@ -74,12 +73,9 @@ class WorldMaker:
         x = np.array([float(recipe[p]) for p in self._parameters])
         if self._dispense is None:
             return x, {}
-        cols = [self._parameters.index(c) for c in self._dispense.components]
-        snap = snap_to_dispensable(x[None, cols], mix_volume_ul=self._dispense.mix_volume_ul,
-                                   min_volume_ul=self._dispense.min_volume_ul, total=self._dispense.total)
-        x = x.copy()
-        x[cols] = snap.fractions[0]
-        return x, dict(zip(self._dispense.components, snap.volumes_ul[0].tolist()))
+        amounts, volumes = self._dispense.mix(recipe)
+        x[[self._parameters.index(c) for c in self._dispense.components]] = amounts
+        return x, volumes
 
     def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
         """Make one sample of `recipe` per key in `films`."""

@@ -16,7 +16,7 @@ import numpy as np
 from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
 from lab.stations.keyed_random import film_rng
-from optimizers.mixture import snap_to_dispensable
+from optimizers.settings import DispenseLimits
 
 #: Random streams of the simulated lab, one per source of randomness.
 _CAST, _OPTICAL, _ELECTRICAL, _THICKNESS_CHOICE = range(4)
@@ -53,13 +53,10 @@ class SimulatedDropCaster:
     def __init__(self, bench: SimulatedBench, mix_volume_ul: float = 100.0, min_volume_ul: float = 0.05) -> None:
         self.name = "drop-casting (simulated)"
         self._bench = bench
-        self._mix_volume_ul = mix_volume_ul
-        self._min_volume_ul = min_volume_ul
+        self._dispense = DispenseLimits(components=COMPONENTS, mix_volume_ul=mix_volume_ul, min_volume_ul=min_volume_ul)
 
     def _snap(self, recipe: Mapping[str, float]) -> tuple[np.ndarray, dict[str, float]]:
-        fractions = np.array([[float(recipe[c]) for c in COMPONENTS]])
-        snap = snap_to_dispensable(fractions, mix_volume_ul=self._mix_volume_ul, min_volume_ul=self._min_volume_ul)
-        return snap.fractions[0], dict(zip(COMPONENTS, snap.volumes_ul[0].tolist()))
+        return self._dispense.mix(recipe)
 
     def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
         """Mix `recipe` once (volumes snapped to what the pumps can dispense) and cast one droplet per key."""
