@@ -127,6 +127,23 @@ class Objective(BaseModel):
         "reference point (default: inferred from the data by botorch's rule)",
     )
 
+    @property
+    def sign(self) -> float:
+        """+1 for an objective maximized, -1 for one minimized."""
+        return 1.0 if self.goal == "maximize" else -1.0
+
+    def oriented(self, values: np.ndarray, log=np.log) -> np.ndarray:
+        """Raw values -> larger-is-better values on the objective's scale (`log` of them for `scale: log`).
+
+        The one definition of an objective's orientation: the optimizer models `oriented` values (natural log),
+        the campaign scores hypervolumes on them (`log=np.log10`). Non-positive values on a log scale are NaN.
+        """
+        v = np.asarray(values, dtype=float)
+        if self.scale == "log":
+            with np.errstate(all="ignore"):
+                v = np.where(v > 0, log(np.where(v > 0, v, 1.0)), np.nan)
+        return self.sign * v
+
     @model_validator(mode="after")
     def _check_reference(self) -> "Objective":
         if self.reference is not None and (not np.isfinite(self.reference) or (self.scale == "log" and self.reference <= 0)):

@@ -59,12 +59,11 @@ class ObjectiveBelief:
     @property
     def sign(self) -> float:
         """+1 for objectives maximized, -1 for objectives minimized."""
-        return 1.0 if self.objective.goal == "maximize" else -1.0
+        return self.objective.sign
 
     def oriented(self, raw: np.ndarray) -> np.ndarray:
-        """Raw objective values `n` -> modelled, larger-is-better values `n`."""
-        raw = np.asarray(raw, dtype=float)
-        return self.sign * (np.log(raw) if self.objective.scale == "log" else raw)
+        """Raw objective values `n` -> modelled, larger-is-better values `n` (`Objective.oriented`)."""
+        return self.objective.oriented(raw)
 
     def known_oriented(self, X: np.ndarray) -> np.ndarray:
         """Oriented values of a known objective at `X` (`n x d`) -> `n`."""

@@ -67,13 +67,8 @@ class Scenario(ABC):
 
     def hypervolume_space(self, objectives: pd.DataFrame) -> np.ndarray:
         """Objective values mapped to the space the hypervolume is measured in (every column maximized)."""
-        cols = []
-        for o in self.space.objectives:
-            v = objectives[o.name].to_numpy(dtype=float)
-            if o.scale == "log":
-                v = np.log10(v)
-            cols.append(v if o.goal == "maximize" else -v)
-        return np.stack(cols, axis=1)
+        return np.stack([o.oriented(objectives[o.name].to_numpy(dtype=float), log=np.log10)
+                         for o in self.space.objectives], axis=1)
 
     def objective_models(self, history: pd.DataFrame) -> dict[str, ObjectiveModel]:
         """Objectives this scenario models itself from the full history (e.g. through a graph of GPs)."""

@@ -169,10 +169,8 @@ class FileScenario(Scenario):
 
     def _oriented(self, objective, truth: pd.DataFrame) -> np.ndarray:
         """Larger-is-better values of one objective (log for `scale: log`), -inf where undefined."""
-        v = truth[objective.name].to_numpy(dtype=float)
-        with np.errstate(all="ignore"):
-            v = np.log(v) if objective.scale == "log" else v
-        v = v if objective.goal == "maximize" else -v
+        v = self.space.objectives[self.space.objective_names.index(objective.name)].oriented(
+            truth[objective.name].to_numpy(dtype=float))
         return np.where(np.isfinite(v), v, -np.inf)
 
     def _polish(self, objective, starts: np.ndarray) -> np.ndarray:
