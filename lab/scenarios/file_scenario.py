@@ -169,7 +169,8 @@ class FileScenario(Scenario):
 
     def _oriented(self, objective, truth: pd.DataFrame) -> np.ndarray:
         """Larger-is-better values of one objective (log for `scale: log`), -inf where undefined."""
-        v = self.space.objectives[self.space.objective_names.index(objective.name)].oriented(
+        space = self.spec.search_space  # (the scenario's space, its references aside, is built from these)
+        v = space.objectives[space.objective_names.index(objective.name)].oriented(
             truth[objective.name].to_numpy(dtype=float))
         return np.where(np.isfinite(v), v, -np.inf)
 
