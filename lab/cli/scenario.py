@@ -26,7 +26,8 @@ def check(file: Path = typer.Argument(..., help="Scenario file (YAML).")) -> Non
                   f"world: {world}", highlight=False)
     route = Table("step", "station", "measures", "share", title="route")
     for i, step in enumerate(spec.route, start=1):
-        route.add_row(str(i), step.station, ", ".join(step.measures), f"{step.share:g}")
+        also = "".join(f"; {q} on {share:.0%}" for q, share in step.optional.items())
+        route.add_row(str(i), step.station, ", ".join(step.measures) + also, f"{step.share:g}")
     console.print(route)
     if spec.derived:
         derived = Table("quantity", "formula", title="derived quantities (in evaluation order)")

@@ -56,6 +56,16 @@ def check_hardware(name: str, hardware: str) -> None:
         raise ConfigError(f"hardware: {hardware!r} {where}; {name} runs {' or '.join(entry.hardware)}")
 
 
+def builtin_spec(package: str):
+    """The scenario file of a built-in scenario package (`lab/scenarios/<package>/scenario.yaml`), validated."""
+    from importlib import resources
+
+    from lab.scenarios.spec import load_scenario_file
+
+    with resources.as_file(resources.files(f"lab.scenarios.{package}") / "scenario.yaml") as path:
+        return load_scenario_file(path)
+
+
 def build_scenario(
     name: str,
     seed: int,
@@ -80,8 +90,12 @@ def build_scenario(
 
         if hardware not in ("simulated", "emulated"):
             raise ConfigError(f"hardware: {hardware!r}; scenario files run simulated or emulated")
+        spec = load_scenario_file(scenario_file)
+        if spec.world.builtin is not None:  # a built-in's own file: run the built-in scenario
+            return build_scenario(spec.world.builtin, seed, thickness_fraction, hardware, hardware_config, faults,
+                                  conductivity_model)
         hardware_config = hardware_config if hardware == "emulated" else None
-        return FileScenario(load_scenario_file(scenario_file), seed, hardware, hardware_config, faults)
+        return FileScenario(spec, seed, hardware, hardware_config, faults)
     check_hardware(name, hardware)
     return scenario_entry(name).build(
         seed, thickness_fraction=thickness_fraction, hardware=hardware, hardware_config=hardware_config,

@@ -45,7 +45,7 @@ class FileScenario(Scenario):
         self.annotations = ("distance_to_data", "extrapolated") if hasattr(self.world, "distance_to_data") else ()
         recipe = spec.recipe
         self.dispense = None
-        if recipe is not None:
+        if recipe is not None and recipe.components is not None:
             total = spec.mixture_total
             if total is None:
                 raise ConfigError("recipe.components: a mixture needs one constraint {sum: components, equals: total}")
@@ -69,7 +69,8 @@ class FileScenario(Scenario):
         self.bench = WorldBench(self.world, seed, self.spec.world.failure_rate)
         self.maker = WorldMaker(self.bench, self.spec.parameter_names, self.dispense)
         self.steps = tuple(
-            MeasurementStep(step.station, WorldStation(self.bench, step.station, step.measures, step.share, i).measure,
+            MeasurementStep(step.station, WorldStation(self.bench, step.station, step.measures, step.share, i,
+                                                       step.optional).measure,
                             step.measures if step.share >= 1.0 else ())
             for i, step in enumerate(self.spec.route)
         )
@@ -315,7 +316,7 @@ def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
     electrical = stations.electrical
 
     def measurer(i: int, step):
-        keep = set(step.measures)
+        keep = set(step.quantities)
 
         def measure(film):
             if step.share < 1.0 and sample_rng(seed, 22 + 10 * i, film).random() >= step.share:
@@ -323,7 +324,9 @@ def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
             if step.station == "optical":
                 reading = stations.optical.measure(film)
             elif step.station == "conductivity":
-                reading = electrical.measure(film, with_thickness=False)
+                share = step.optional.get("thickness", 0.0)
+                profile = share > 0 and sample_rng(seed, 23 + 10 * i, film).random() < share
+                reading = electrical.measure(film, with_thickness=profile)
             else:
                 reading = electrical.measure_thickness(film)
             if not reading.ok:

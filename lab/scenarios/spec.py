@@ -39,6 +39,7 @@ STATION_KINDS: dict[str, tuple[str, ...]] = {
     "optical": ("absorbance_525", "absorption_ratio"),
     "conductivity": ("sheet_resistance",),
     "thickness": ("thickness",),
+    "cycler": (),  # electrode cells: no emulated instrument (simulated only)
 }
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 _QUANTITY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -73,7 +74,8 @@ class ConstraintSpec(_Strict):
 class RecipeSpec(_Strict):
     """How one recipe becomes samples: stock solutions mixed by volume, then several samples of the mix."""
 
-    components: tuple[str, ...] = Field(min_length=1, description="parameters dispensed as stock solutions")
+    components: tuple[str, ...] | None = Field(
+        None, min_length=1, description="parameters dispensed as stock solutions (none: not a mixture)")
     mix_volume_ul: float = Field(100.0, gt=0, le=1e5, description="volume of one mix [uL]")
     min_volume_ul: float = Field(0.05, ge=0, le=1e4, description="smallest volume a pump dispenses [uL]")
     samples_per_recipe: int = Field(1, ge=1, le=26, description="samples made from one mix (replicates)")
@@ -92,9 +94,11 @@ class RecipeSpec(_Strict):
 class RouteStep(_Strict):
     """One station a sample visits and the quantities it measures there."""
 
-    station: Literal["optical", "conductivity", "thickness"]
+    station: Literal["optical", "conductivity", "thickness", "cycler"]
     measures: tuple[str, ...] = Field(min_length=1)
     share: float = Field(1.0, ge=0.0, le=1.0, description="share of samples measured here (the rest skip it)")
+    optional: dict[str, float] = Field(
+        default_factory=dict, description="quantities also measured here on a share of the samples: name -> share")
 
     @field_validator("measures")
     @classmethod
@@ -103,6 +107,21 @@ class RouteStep(_Strict):
             if not _QUANTITY.fullmatch(q):
                 raise ValueError(f"{q[:40]!r} is not a quantity name (letters, digits, _; at most 64)")
         return value
+
+    @field_validator("optional")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        for q, share in value.items():
+            if not _QUANTITY.fullmatch(q):
+                raise ValueError(f"{q[:40]!r} is not a quantity name (letters, digits, _; at most 64)")
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"share of {q!r} must lie in [0, 1], got {share}")
+        return value
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        """Every quantity this station measures: on every sample, then on a share."""
+        return (*self.measures, *self.optional)
 
 
 class ObjectiveSpec(_Strict):
@@ -176,13 +195,13 @@ class ScenarioSpec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
         names = [p.name for p in self.parameters]
-        if self.recipe is not None:
+        if self.recipe is not None and self.recipe.components is not None:
             unknown = [c for c in self.recipe.components if c not in names]
             if unknown:
                 raise ValueError(f"recipe.components: {unknown[0]!r} is not a parameter ({', '.join(names[:10])})")
         seen: dict[str, str] = {}
         for i, step in enumerate(self.route):
-            for q in step.measures:
+            for q in step.quantities:
                 if q in seen:
                     raise ValueError(f"route.{i}.measures: {q!r} is already measured by station {seen[q]}")
                 if q in names:
@@ -218,7 +237,7 @@ class ScenarioSpec(_Strict):
     @property
     def measured(self) -> list[str]:
         """Quantities the route measures, in route order."""
-        return [q for step in self.route for q in step.measures]
+        return [q for step in self.route for q in step.quantities]
 
     @cached_property
     def formulas(self) -> dict[str, Formula]:
@@ -279,7 +298,7 @@ class ScenarioSpec(_Strict):
     @property
     def mixture_total(self) -> float | None:
         """The sum the recipe's components are constrained to (e.g. 1 or 100), if one constraint fixes it."""
-        if self.recipe is None:
+        if self.recipe is None or self.recipe.components is None:
             return None
         for c in self.constraints:
             if c.equals is not None and set(c.names) == set(self.recipe.components) and c.weights is None:
@@ -297,12 +316,14 @@ class ScenarioSpec(_Strict):
         """With instruments (emulated or real) each station measures only its native quantities (`STATION_KINDS`)."""
         for i, step in enumerate(self.route):
             native = STATION_KINDS[step.station]
-            other = [q for q in step.measures if q not in native]
+            if not native:
+                raise ConfigError(f"route.{i}.station: {step.station} has no emulated instrument; run simulated")
+            other = [q for q in step.quantities if q not in native]
             if other:
                 raise ConfigError(f"route.{i}.measures: with emulated hardware station {step.station} measures "
                                   f"{', '.join(native)}, not {other[0]!r}")
-        if self.recipe is None:
-            raise ConfigError("recipe: emulated hardware mixes stock solutions; the scenario file needs a recipe section")
+        if self.recipe is None or self.recipe.components is None:
+            raise ConfigError("recipe.components: emulated hardware mixes stock solutions; list the components")
 
     def check_world_data(self) -> None:
         """Check the emulated world's data file (columns, numbers, enough recipes) without fitting: cheap, so a

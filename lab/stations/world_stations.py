@@ -114,12 +114,13 @@ class WorldStation:
     """A measuring station of the route: reads its quantities off each sample (a `share` of samples only)."""
 
     def __init__(self, bench: WorldBench, kind: str, quantities: Sequence[str], share: float = 1.0,
-                 stream: int = 0) -> None:
+                 stream: int = 0, optional: Mapping[str, float] | None = None) -> None:
         self.name = f"{kind} (simulated)"
         self._bench = bench
         self._quantities = tuple(quantities)
         self._share = share
         self._stream = stream
+        self._optional = dict(optional or {})
 
     def measure(self, film: FilmKey) -> Reading:
         """The station's quantities of `film` (none when the sample is not among the `share` measured here)."""
@@ -127,4 +128,7 @@ class WorldStation:
             return Reading(film=film, station=self.name)
         sample = self._bench.samples[film]
         values = {q: sample[q] for q in self._quantities if np.isfinite(sample[q])}
+        for j, (q, share) in enumerate(self._optional.items(), start=1):
+            if sample_rng(self._bench.seed, _CHOICE + 10 * self._stream + j, film).random() < share and np.isfinite(sample[q]):
+                values[q] = sample[q]
         return Reading(film=film, station=self.name, values=values)

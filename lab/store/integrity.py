@@ -28,7 +28,8 @@ _FILMS_OF_RECIPE = {
     "skipped": {"failed"},
     "interrupted": {"failed"},
 }
-_IN_FLIGHT = {"planned", "cast", "optical", "electrical", "tested"}
+#: States of a film still in flight whatever its route (the route's measuring states are added per campaign).
+_IN_FLIGHT = {"planned", "cast"}
 
 
 @dataclass
@@ -116,7 +117,9 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
             if planned_any and not films_of[r.id]:
                 p.append(f"recipe {r.id} of day {d.index}: no films while the day's other recipes have")
         if d.status in ("done", "partial"):
-            flying = [f.sample_id for r in day_recipes for f in films_of[r.id] if f.status in _IN_FLIGHT]
+            campaign = campaigns.get(d.campaign_id)
+            in_flight = _IN_FLIGHT | set(((campaign.route or {}) if campaign is not None else {}).get("states", ()))
+            flying = [f.sample_id for r in day_recipes for f in films_of[r.id] if f.status in in_flight]
             if flying:
                 p.append(f"day {d.index} of campaign {d.campaign_id}: {d.status} with films in flight {flying[:3]}")
             if d.status == "done" and d.quarantined:

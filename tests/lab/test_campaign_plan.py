@@ -40,7 +40,7 @@ def test_plan_prints_tomorrow_and_leaves_the_store_unchanged(tmp_path: Path) -> 
     mixes = [line for line in lines if "mix and make 3 sample(s)" in line]
     assert len(mixes) == 4  # 12 films, 3 per recipe
     assert "R02-W01-S1-a, R02-W01-S1-b, R02-W01-S1-c" in mixes[0] and "p3ht" in mixes[0]
-    assert sum("measure R02-" in line for line in lines) == 12 * 2  # optical, then electrical
+    assert sum("measure R02-" in line for line in lines) == 12 * 2  # optical, then conductivity
     assert lines[-1] == "day 2: finish"
 
 

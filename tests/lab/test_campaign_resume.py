@@ -144,14 +144,14 @@ def test_campaign_file_is_validated_with_the_field_named(tmp_path):
 
 
 def test_readings_after_a_restart_are_not_taken_twice(tmp_path):
-    """A film measured by optical before a crash resumes at the electrical station only."""
+    """A film measured by optical before a crash resumes at the conductivity station only."""
     scenario = build_scenario("p3ht-cnt", 1)
     seen: list[tuple[str, str]] = []
     steps = []
     for step in scenario.steps:
         def measure(film, step=step) -> Reading:
             seen.append((film.sample_id, step.state))
-            if step.state == "electrical" and len(seen) == 4:
+            if step.state == "conductivity" and len(seen) == 4:
                 raise KeyboardInterrupt  # the runner dies between two readings of one film
             return step.measure(film)
         steps.append(MeasurementStep(step.state, measure, step.quantities))
@@ -165,6 +165,6 @@ def test_readings_after_a_restart_are_not_taken_twice(tmp_path):
         done = resume_campaign(store, cid, scenario=scenario)
         assert done.status == "done" and len(done.history) == 6
         first = seen[0]
-        assert first[1] == "electrical"  # the film already read optically goes straight on
+        assert first[1] == "conductivity"  # the film already read optically goes straight on
         assert len(seen) == len(set(seen))
         assert check_integrity(store).ok

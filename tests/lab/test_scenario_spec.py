@@ -107,3 +107,22 @@ def test_the_shipped_example_is_valid_and_its_data_passes() -> None:
     spec = load_scenario_file(example)
     spec.check_world_data()
     assert spec.name == "pedot-additives" and spec.objective_kind("conductivity") == "graph"
+
+
+@pytest.mark.parametrize("package", ["p3ht_cnt", "electrode"])
+def test_each_builtin_is_its_file_plus_its_package(package: str) -> None:
+    from lab.scenarios import builtin_spec, build_scenario, scenario_entries
+
+    spec = builtin_spec(package)
+    entry = scenario_entries()[spec.name]
+    assert spec.world.builtin == spec.name
+    assert entry.samples_per_recipe == spec.recipe.samples_per_recipe
+    scenario = build_scenario(spec.name, 0)
+    assert scenario.space == spec.search_space
+    assert [s.state for s in scenario.steps] == [s.station for s in spec.route]
+    assert all(set(s.quantities) == set(r.measures) for s, r in zip(scenario.steps, spec.route))
+    for o in spec.objectives:
+        if o.prices is not None:  # the file's prices are the world's cost
+            X = np.array([[40.0, 60.0, 0, 0, 0], [15.0, 20.0, 0, 65.0, 0]])
+            cost = X @ np.array([o.prices[c] for c in spec.parameter_names])
+            np.testing.assert_allclose(scenario.known_objectives[o.name](X), cost, rtol=1e-12)

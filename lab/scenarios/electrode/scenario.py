@@ -24,6 +24,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from lab.scenarios import builtin_spec
 from lab.scenarios.base import MeasurementStep, Scenario
 from lab.scenarios.electrode.line import (
     CELL_QUANTITIES,
@@ -37,8 +38,8 @@ from lab.scenarios.electrode.world import OBJECTIVES, QUANTITY_UNITS, ElectrodeW
 
 #: Hypervolume reference point, (energy_density [Wh/L], power_density [W/L]) before the log10 of power.
 HYPERVOLUME_REFERENCE = (1250.0, 100.0)
-#: Film state after the cycler (one of the store's measuring states).
-TESTED = "tested"
+#: Film state after the cycler: the station of the route in the package's scenario file.
+TESTED = builtin_spec("electrode").route[0].station
 
 
 class ElectrodeScenario(Scenario):

@@ -1,6 +1,6 @@
 """The electrode recipe space, its manufacturability limit, and seeded space-filling draws of feasible recipes.
 
-The space (`space.yaml`, package data) bounds the three process parameters and carries the manufacturability
+The space (`scenario.yaml`, package data) bounds the three process parameters and carries the manufacturability
 limit (calendered porosity >= 0.2) as one linear constraint a botorch optimizer can use directly. That plane
 is a slightly conservative version of the exact, nonlinear limit (`microstructure.manufacturable`);
 `feasible` applies both.
@@ -8,7 +8,6 @@ is a slightly conservative version of the exact, nonlinear limit (`microstructur
 
 from __future__ import annotations
 
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -23,9 +22,10 @@ RECIPE_COLUMNS = ("active_material", "solid_content", "calendering")
 
 
 def load_space() -> SearchSpace:
-    """The shipped electrode search space (`lab/scenarios/electrode/space.yaml`)."""
-    with resources.as_file(resources.files("lab.scenarios.electrode") / "space.yaml") as path:
-        return SearchSpace.from_yaml(path)
+    """The shipped electrode search space (from `lab/scenarios/electrode/scenario.yaml`)."""
+    from lab.scenarios import builtin_spec
+
+    return builtin_spec("electrode").search_space
 
 
 def linear_manufacturability_constraint(
@@ -38,7 +38,7 @@ def linear_manufacturability_constraint(
 
     The plane is a least-squares fit of the exact maximum calendering over a `grid x grid` mesh of the
     (active_material, solid_content) box, lowered until every mesh point is at least `margin` % inside.
-    This regenerates the constraint shipped in `space.yaml` when the constants change.
+    This regenerates the constraint shipped in `scenario.yaml` when the constants change.
     """
     (w_lo, w_hi), (s_lo, s_hi) = bounds
     w, s = (a.ravel() for a in np.meshgrid(np.linspace(w_lo, w_hi, grid), np.linspace(s_lo, s_hi, grid)))

@@ -1,6 +1,6 @@
 """The P3HT/CNT scenario: five-component blends drop-cast as films, measured optically and by 4-point probe.
 
-Modules: `scenario` (the `Scenario`), `space.yaml` (its search space), `simulated` (stations in direct Python),
+Modules: `scenario` (the `Scenario`), `scenario.yaml` (its scenario file: space, recipe, route, formulas, objectives), `simulated` (stations in direct Python),
 `bench_stations` (its stations on the drivers, emulated or real), `commands` (`lab world`),
 `graph_belief` (the conductivity belief through sheet resistance and thickness), and its world: `landscape` (the
 calibrated conductivity landscape), `world` (films, measurements, failures, prices), `calibration` (fitting the

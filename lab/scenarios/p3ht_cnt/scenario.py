@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-from importlib import resources
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from lab.errors import ConfigError
+from lab.scenarios import builtin_spec
 from lab.scenarios.base import MeasurementStep, Scenario
 from lab.scenarios.p3ht_cnt.simulated import (
     SimulatedBench,
@@ -27,29 +27,24 @@ from optimizers.surrogates import ObjectiveModel
 if TYPE_CHECKING:
     from lab.scenarios.p3ht_cnt.bench_stations import StationFactory
 
-#: Measured quantities and their units.
-UNITS = {
-    "absorbance_525": "",
-    "absorption_ratio": "",
-    "sheet_resistance": "Ohm/sq",
-    "thickness": "nm",
-    "conductivity": "S/cm",
-    "cost": "USD",
-}
+#: The scenario file of this package: space, recipe, route, formulas, objectives and units (one definition).
+SPEC = builtin_spec("p3ht_cnt")
 
-#: Quantities every successful optical / electrical reading carries (thickness is measured on a share only).
-OPTICAL_QUANTITIES = ("absorbance_525", "absorption_ratio")
-ELECTRICAL_QUANTITIES = ("sheet_resistance",)
+#: Measured quantities and their units.
+UNITS = {q: SPEC.units.get(q, "") for q in [*SPEC.quantities, *SPEC.search_space.objective_names]}
+
+#: Quantities every successful optical / conductivity reading carries (thickness is measured on a share only).
+OPTICAL_QUANTITIES, ELECTRICAL_QUANTITIES = (step.measures for step in SPEC.route)
+#: Film states after the two measuring stations (the file's station names).
+OPTICAL_STATE, ELECTRICAL_STATE = (step.station for step in SPEC.route)
 
 #: Hypervolume reference: 1 S/cm and the cost of the most expensive blend the space allows.
 REFERENCE_CONDUCTIVITY_S_CM = 1.0
 
 
 def p3ht_cnt_space() -> SearchSpace:
-    """The shipped P3HT/CNT search space (bounds of the real campaign, sum to 100 %)."""
-    text = resources.files("lab.scenarios.p3ht_cnt").joinpath("space.yaml")
-    with resources.as_file(text) as path:
-        return SearchSpace.from_yaml(path)
+    """The shipped P3HT/CNT search space (from `scenario.yaml`: bounds of the real campaign, sum to 100 %)."""
+    return SPEC.search_space
 
 
 class P3HTCNTScenario(Scenario):
@@ -81,15 +76,17 @@ class P3HTCNTScenario(Scenario):
         self.conductivity_model = conductivity_model
         self.world = world if world is not None else P3HTCNTWorld.default()
         self.space = p3ht_cnt_space()
-        self.dispense = DispenseLimits(components=COMPONENTS)
+        recipe = SPEC.recipe
+        self.dispense = DispenseLimits(components=recipe.components, mix_volume_ul=recipe.mix_volume_ul,
+                                       min_volume_ul=recipe.min_volume_ul, total=SPEC.mixture_total)
         self.thickness_fraction = thickness_fraction
         self._stations: StationSet | None = None
         if stations is not None:
             self._stations = stations(self.world, seed, thickness_fraction, self.dispense.components)
             self.maker = self._stations.maker
             self.steps = (
-                MeasurementStep("optical", self._stations.optical.measure, OPTICAL_QUANTITIES),
-                MeasurementStep("electrical", self._stations.electrical.measure, ELECTRICAL_QUANTITIES),
+                MeasurementStep(OPTICAL_STATE, self._stations.optical.measure, OPTICAL_QUANTITIES),
+                MeasurementStep(ELECTRICAL_STATE, self._stations.electrical.measure, ELECTRICAL_QUANTITIES),
             )
             return
         self.bench = SimulatedBench(self.world, seed)
@@ -97,8 +94,8 @@ class P3HTCNTScenario(Scenario):
         optical = SimulatedOpticalStation(self.bench)
         electrical = SimulatedConductivityStation(self.bench, thickness_fraction)
         self.steps = (
-            MeasurementStep("optical", optical.measure, OPTICAL_QUANTITIES),
-            MeasurementStep("electrical", electrical.measure, ELECTRICAL_QUANTITIES),
+            MeasurementStep(OPTICAL_STATE, optical.measure, OPTICAL_QUANTITIES),
+            MeasurementStep(ELECTRICAL_STATE, electrical.measure, ELECTRICAL_QUANTITIES),
         )
 
     def diagnostics(self) -> dict:
