@@ -28,7 +28,7 @@ FORBIDDEN = {
 #: The layers of `lab`, bottom first: a module may import its own layer and the ones below.
 LAB_LAYERS: tuple[tuple[str, ...], ...] = (
     ("lab", "lab.errors", "lab.paths", "lab.files", "lab.yaml_files"),
-    ("lab.records", "lab.scoring"),
+    ("lab.records", "lab.scoring", "lab.seeds"),
     ("lab.worlds", "lab.stations"),  # may use drivers, models, optimizers
     ("lab.store",),
     ("lab.scenarios",),

@@ -23,6 +23,7 @@ from lab.campaign.cycle import CampaignStopped, DayCycle, ProgressCallback, RunC
 from lab.campaign.lock import CampaignLockHolder
 from lab.errors import ConfigError, StoreError
 from lab.files import write_atomic
+from lab.seeds import integer
 from lab.scenarios import Scenario, build_scenario
 from lab.store import Store
 
@@ -165,7 +166,7 @@ def _next_recipes(config: CampaignConfig, scenario: Scenario, history: pd.DataFr
 
     space = scenario.space
     n = config.recipes_per_day
-    seed = config.seed * 1000 + day
+    seed = integer(config.seed, "propose", day)
     if config.strategy == "random":
         X, strategy = sample_feasible(space, n, seed), "random"
     else:
@@ -215,26 +216,33 @@ def _history_with_objectives(store: Store, cid: int, scenario: Scenario) -> pd.D
     return history
 
 
-def _day_figures(scenario: Scenario, history: pd.DataFrame, day: int) -> dict:
-    """Best true value of each objective and the true hypervolume of everything made up to `day`."""
+def _day_figures(scenario: Scenario, history: pd.DataFrame, days: list[int]) -> list[dict]:
+    """Best true value of each objective and the true hypervolume of everything made up to each of `days`.
+
+    The truth of every distinct recipe is computed once, so a recipe has one value whatever day asks (a
+    best-so-far never falls by round-off).
+    """
     from lab.scoring import hypervolume  # botorch: only when summing up
 
     space = scenario.space
-    made = history[history["day"] <= day]
-    X = made.drop_duplicates("recipe_id")[space.names].to_numpy(dtype=float)
-    truth = scenario.true_objectives(X)
-    best = {
-        o.name: float(truth[o.name].max() if o.goal == "maximize" else truth[o.name].min()) for o in space.objectives
-    }
-    hv = hypervolume(scenario.hypervolume_space(truth), scenario.hypervolume_reference())
-    return {"best_true": best, "hypervolume": hv}
+    recipes = history.drop_duplicates("recipe_id")
+    truth = scenario.true_objectives(recipes[space.names].to_numpy(dtype=float)) if len(recipes) else None
+    oriented = scenario.hypervolume_space(truth) if truth is not None else None
+    reference = scenario.hypervolume_reference()
+    figures = []
+    for day in days:
+        made = (recipes["day"] <= day).to_numpy()
+        best = {o.name: float(truth[o.name][made].max() if o.goal == "maximize" else truth[o.name][made].min())
+                for o in space.objectives}
+        figures.append({"best_true": best, "hypervolume": hypervolume(oriented[made], reference)})
+    return figures
 
 
 def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int, history: pd.DataFrame,
              day_seconds: list[float]) -> dict:
     names = scenario.space.objective_names
     finished = [d.index for d in store.days(cid) if d.status in ("done", "partial")]
-    per_day = [_day_figures(scenario, history, day) for day in finished]
+    per_day = _day_figures(scenario, history, finished)
     partial = [d.index for d in store.days(cid) if d.status == "partial"]
     optimum = scenario.world_optimum()
     best = {n: [d["best_true"][n] for d in per_day] for n in names}

@@ -9,6 +9,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lab.errors import ConfigError
 from lab.records import FilmKey, Reading
 from lab.stations.base import DropCastingStation
 from optimizers.propose import DispenseLimits, KnownObjective
@@ -90,6 +91,13 @@ class Scenario(ABC):
     def close(self) -> None:
         """Release stations and hardware (emulators, serial ports); a no-op for pure simulation."""
 
-    @abstractmethod
     def hypervolume_reference(self) -> np.ndarray:
-        """The reference point of the hypervolume, in the space of `hypervolume_space`."""
+        """The reference point of the hypervolume, in the space of `hypervolume_space`.
+
+        The one definition: the space's objective references (`Objective.reference`, raw units), so the
+        optimizer aims at the very point the campaign is scored against.
+        """
+        missing = [o.name for o in self.space.objectives if o.reference is None]
+        if missing:
+            raise ConfigError(f"objectives.{missing[0]}.reference: the scenario's space needs a reference to score by")
+        return self.hypervolume_space(pd.DataFrame([{o.name: o.reference for o in self.space.objectives}]))[0]

@@ -223,10 +223,6 @@ class FileScenario(Scenario):
             out[o.name] = float(np.nanmax(v) if o.goal == "maximize" else np.nanmin(v))
         return out
 
-    def hypervolume_reference(self) -> np.ndarray:
-        ref = {o.name: o.reference for o in self.space.objectives}
-        return self.hypervolume_space(pd.DataFrame([ref]))[0]
-
     def hypervolume_description(self) -> str:
         return ", ".join(f"{'log10 ' if o.scale == 'log' else ''}{o.name} {o.goal}d" for o in self.space.objectives)
 
@@ -293,12 +289,12 @@ def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
     from lab.stations.emulated import EmulatedLab
     from lab.stations.world_backend import WorldBackend
     from lab.stations.hardware_setup import load_hardware_setup
-    from lab.stations.world_stations import sample_rng
+    from lab.seeds import film_rng, integer
 
     spec, dispense = scenario.spec, scenario.dispense
     setup = load_hardware_setup(hardware_config)
     if faults is not None:
-        setup = setup.with_fault_rate(faults, seed)
+        setup = setup.with_fault_rate(faults, integer(seed, "faults"))
     stocks = dict(setup.stations.stocks)
     if not all(c in stocks for c in dispense.components):
         pumps = [p.stock for p in setup.hardware.mixer.pumps]
@@ -308,7 +304,7 @@ def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
         stocks = dict(zip(dispense.components, pumps))
     setup = setup.model_copy(update={"stations": setup.stations.model_copy(
         update={"stocks": stocks, "mix_volume_ul": dispense.mix_volume_ul})})
-    backend = WorldBackend(scenario.world, dispense.components, stocks, dispense.total, seed=seed * 1000 + 7,
+    backend = WorldBackend(scenario.world, dispense.components, stocks, dispense.total, seed=integer(seed, "emulated-backend"),
                            failure_rate=spec.world.failure_rate,
                            probe_correction=setup.hardware.probe.correction_factor)
     lab = EmulatedLab(setup, backend, dispense.components, seed=seed, total=dispense.total)
@@ -319,13 +315,13 @@ def emulated_route(scenario, seed: int, hardware_config, faults: float | None):
         keep = set(step.quantities)
 
         def measure(film):
-            if step.share < 1.0 and sample_rng(seed, 22 + 10 * i, film).random() >= step.share:
+            if step.share < 1.0 and film_rng(seed, f"visit:{i}", film).random() >= step.share:
                 return Reading(film=film, station=f"{step.station} (hardware)")
             if step.station == "optical":
                 reading = stations.optical.measure(film)
             elif step.station == "conductivity":
                 share = step.optional.get("thickness", 0.0)
-                profile = share > 0 and sample_rng(seed, 23 + 10 * i, film).random() < share
+                profile = share > 0 and film_rng(seed, f"optional:{i}:thickness", film).random() < share
                 reading = electrical.measure(film, with_thickness=profile)
             else:
                 reading = electrical.measure_thickness(film)

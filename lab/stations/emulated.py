@@ -15,17 +15,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 
 from drivers.emulators.backend import BenchBackend
 from drivers.emulators.faults import FaultConfig
 from drivers.emulators.launcher import EmulatedBench
+from lab.seeds import generator
 from lab.stations.base import StationSet
 from lab.stations.hardware_lab import HardwareLab
 from lab.stations.hardware_setup import FAULT_KINDS, HardwareSetup, dump_hardware_setup
 
-#: Seed offset of which films are profiled, relative to the campaign seed.
-_THICKNESS_CHOICE_STREAM = 3
 
 
 class EmulatedLab:
@@ -45,7 +43,7 @@ class EmulatedLab:
         self.setup = setup
         self.backend = backend
         self.emulators = EmulatedBench(setup.hardware, backend=self.backend, faults=setup.faults).start()
-        thickness_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[_THICKNESS_CHOICE_STREAM])
+        thickness_rng = generator(seed, "thickness-choice")
         try:
             resolved = setup.model_copy(update={"hardware": self.emulators.config})
             self.lab = HardwareLab.open(resolved, components, thickness_fraction, thickness_rng, total=total)

@@ -2,7 +2,7 @@
 
 A sample is realised once, when it is made: the world draws one noisy value of every quantity for its recipe
 (`QuantityWorld.sample`), and each station of the route then reads the quantities it measures off the sample.
-Every random draw comes from a generator keyed by (seed, stream, sample), so realisations and readings do not
+Every random draw comes from a generator keyed by (seed, consumer, sample) (`lab.seeds.film_rng`), so realisations and readings do not
 depend on the order stations run in, and a campaign resumed after a crash re-creates exactly its samples.
 """
 
@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from lab.records import CastResult, FilmKey, Reading
+from lab.seeds import film_rng
 from optimizers.settings import DispenseLimits
 
 #: Random streams of the simulated lab, one per source of randomness.
-_MAKE, _CHOICE = 11, 12
+_MAKE = "make"
 
 
 class QuantityWorld(Protocol):
@@ -36,11 +37,6 @@ class QuantityWorld(Protocol):
         ...
 
 
-def sample_rng(seed: int, stream: int, key: FilmKey) -> np.random.Generator:
-    """The generator of one source of randomness for one sample (independent of everything else)."""
-    return np.random.default_rng([seed, stream, key.run, key.wafer, key.sample, ord(key.droplet)])
-
-
 @dataclass
 class WorldBench:
     """The samples on the lab's substrates, each realised by the world when it was made, keyed by `FilmKey`."""
@@ -52,7 +48,7 @@ class WorldBench:
 
     def realise(self, key: FilmKey, x: np.ndarray) -> str | None:
         """Make one sample of recipe `x` at `key`; the failure reason if it failed, else None."""
-        rng = sample_rng(self.seed, _MAKE, key)
+        rng = film_rng(self.seed, _MAKE, key)
         if rng.random() < self.failure_rate:
             return "sample failed when made (simulated)"
         row = self.world.sample(np.asarray(x, dtype=float)[None, :], rng).iloc[0]
@@ -124,11 +120,11 @@ class WorldStation:
 
     def measure(self, film: FilmKey) -> Reading:
         """The station's quantities of `film` (none when the sample is not among the `share` measured here)."""
-        if self._share < 1.0 and sample_rng(self._bench.seed, _CHOICE + 10 * self._stream, film).random() >= self._share:
+        if self._share < 1.0 and film_rng(self._bench.seed, f"visit:{self._stream}", film).random() >= self._share:
             return Reading(film=film, station=self.name)
         sample = self._bench.samples[film]
         values = {q: sample[q] for q in self._quantities if np.isfinite(sample[q])}
         for j, (q, share) in enumerate(self._optional.items(), start=1):
-            if sample_rng(self._bench.seed, _CHOICE + 10 * self._stream + j, film).random() < share and np.isfinite(sample[q]):
+            if film_rng(self._bench.seed, f"optional:{self._stream}:{q}", film).random() < share and np.isfinite(sample[q]):
                 values[q] = sample[q]
         return Reading(film=film, station=self.name, values=values)

@@ -6,6 +6,7 @@ the store as it was. Callers get ids, dataclasses and DataFrames; ORM objects ne
 
 from __future__ import annotations
 
+import functools
 import math
 import sqlite3
 from dataclasses import dataclass, field
@@ -119,10 +120,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def _transaction(self, name: str = "write") -> "_Transaction":
         fence = getattr(self, "_fence", None)
-        check = None
-        if fence is not None and name not in LOCK_WRITES:
-            def check(session: Session, fence=fence) -> None:
-                check_fence(session, *fence)
+        check = functools.partial(check_fence, campaign_id=fence[0], owner=fence[1]) \
+            if fence is not None and name not in LOCK_WRITES else None
         return _Transaction(self._sessions, name, self._before_commit, check)
 
     # ------------------------------------------------------------------ writes

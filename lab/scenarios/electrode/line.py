@@ -10,7 +10,7 @@ Measurement noise (`CyclerSettings`, stated in `summary.json`) is Gaussian, rela
 electrochemistry. A share of cells fails like the P2D solver does (IDA_CONV_FAIL near the end of the 5C
 discharge: ~1 in 15 random recipes, `../shared/science/electrode_p2d.md`), recorded with the reason.
 
-Every random draw comes from a generator keyed by (seed, stream, cell) (`lab.stations.keyed_random.film_rng`),
+Every random draw comes from a generator keyed by (seed, stream, cell) (`lab.seeds.film_rng`),
 so readings do not depend on the order cells are measured in, and a resumed campaign re-creates exactly the
 cells and readings of an uninterrupted one.
 """
@@ -26,10 +26,10 @@ from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios.electrode.microstructure import MicrostructureConstants, build_microstructure
 from lab.scenarios.electrode.space import RECIPE_COLUMNS
 from lab.scenarios.electrode.world import MICROSTRUCTURE_QUANTITIES, QUANTITY_UNITS
-from lab.stations.keyed_random import film_rng
+from lab.seeds import film_rng
 
 #: Random streams of the electrode lab (distinct from the P3HT/CNT bench's 0-3).
-_CYCLER_FAILURE, _METROLOGY, _ELECTROCHEMISTRY = 10, 11, 12
+_CYCLER_FAILURE, _METROLOGY, _ELECTROCHEMISTRY = "cycler-failure", "metrology", "electrochemistry"
 
 #: Every quantity a successful cycler reading carries: the objectives, then the microstructure.
 CELL_QUANTITIES = ("energy_density", "power_density", *MICROSTRUCTURE_QUANTITIES)

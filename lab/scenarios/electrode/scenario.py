@@ -9,7 +9,7 @@ the porosity limit are excluded by the space's constraint, so they are never pro
 
 Figures of merit: the hypervolume of the true (noise-free) objectives of everything made, in the space
 (energy_density [Wh/L], log10 power_density [W/L]), both maximized, above the reference point
-`HYPERVOLUME_REFERENCE` = (1250 Wh/L, 100 W/L), which lies below the worst energy (~1280 Wh/L) and power
+the space's references (1250 Wh/L, 100 W/L, `scenario.yaml`), which lies below the worst energy (~1280 Wh/L) and power
 (~124 W/L) of any feasible recipe, so every recipe counts. It is compared with the best-known front of the
 world: the non-dominated set of the sweep's P2D values and the surrogate's predictions on a dense feasible
 sample (20,000 recipes, fixed seed) refined locally (`lab.scenarios.electrode.front`), shipped in the world
@@ -36,8 +36,6 @@ from lab.scenarios.electrode.line import (
 from lab.scenarios.electrode.space import RECIPE_COLUMNS, load_space
 from lab.scenarios.electrode.world import OBJECTIVES, QUANTITY_UNITS, ElectrodeWorld
 
-#: Hypervolume reference point, (energy_density [Wh/L], power_density [W/L]) before the log10 of power.
-HYPERVOLUME_REFERENCE = (1250.0, 100.0)
 #: Film state after the cycler: the station of the route in the package's scenario file.
 TESTED = builtin_spec("electrode").route[0].station
 
@@ -94,9 +92,6 @@ class ElectrodeScenario(Scenario):
         front = self.best_known_front
         return {o: float(front[o].max()) for o in OBJECTIVES}
 
-    def hypervolume_reference(self) -> np.ndarray:
-        energy, power = HYPERVOLUME_REFERENCE
-        return np.array([energy, np.log10(power)])
 
     # ------------------------------------------------------------------ outputs
     def summary_figures(self, summary: dict) -> dict:
@@ -104,7 +99,7 @@ class ElectrodeScenario(Scenario):
         front = self.best_known_front
         return {
             "hypervolume_space": "energy_density [Wh/L] and log10(power_density [W/L]), both maximized",
-            "hypervolume_reference_units": {"energy_density": HYPERVOLUME_REFERENCE[0], "power_density": HYPERVOLUME_REFERENCE[1]},
+            "hypervolume_reference_units": {o.name: o.reference for o in self.space.objectives},
             "hypervolume_fraction": [hv / best for hv in summary.get("hypervolume", [])],
             "best_known_front": {
                 "hypervolume": best,

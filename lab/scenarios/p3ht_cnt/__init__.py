@@ -29,6 +29,8 @@ def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated
     """
     from lab.scenarios.p3ht_cnt.scenario import P3HTCNTScenario
 
+    from lab.seeds import integer
+
     stations = None
     if hardware == "emulated":
         from lab.scenarios.p3ht_cnt.bench_stations import emulated_stations
@@ -36,7 +38,7 @@ def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated
 
         setup = load_hardware_setup(hardware_config)
         if faults is not None:
-            setup = setup.with_fault_rate(faults, seed)
+            setup = setup.with_fault_rate(faults, integer(seed, "faults"))
         stations = emulated_stations(setup)
     elif hardware == "hardware":
         from lab.scenarios.p3ht_cnt.bench_stations import hardware_stations

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
 
 from lab.scenarios.p3ht_cnt.backend import P3HTCNTBackend
 from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld
+from lab.seeds import generator, integer
 from lab.stations.base import StationSet
 from lab.stations.emulated import EmulatedLab
 from lab.stations.hardware_lab import HardwareLab
@@ -21,10 +21,6 @@ from lab.stations.hardware_setup import HardwareSetup
 #: Builds the scenario's stations from (world, seed, thickness_fraction, components).
 StationFactory = Callable[[P3HTCNTWorld, int, float, Sequence[str]], StationSet]
 
-#: Seed offset of the backend's draws relative to the campaign seed (an emulated campaign).
-_BACKEND_STREAM = 7
-#: Seed offset of which films are profiled relative to the campaign seed.
-_THICKNESS_CHOICE_STREAM = 3
 
 
 def bench_backend(setup: HardwareSetup, seed: int = 0, world: P3HTCNTWorld | None = None) -> P3HTCNTBackend:
@@ -37,7 +33,7 @@ def bench_backend(setup: HardwareSetup, seed: int = 0, world: P3HTCNTWorld | Non
 def emulated_lab(setup: HardwareSetup, world: P3HTCNTWorld, components: Sequence[str], seed: int = 0,
                  thickness_fraction: float = 1.0) -> EmulatedLab:
     """Emulators of `setup` around `world` and the hardware stations on them, seeded like a campaign of `seed`."""
-    backend = bench_backend(setup, seed * 1000 + _BACKEND_STREAM, world)
+    backend = bench_backend(setup, integer(seed, "emulated-backend"), world)
     return EmulatedLab(setup, backend, components, seed, thickness_fraction)
 
 
@@ -57,7 +53,7 @@ def hardware_stations(setup: HardwareSetup) -> StationFactory:
     """
 
     def build(_world: P3HTCNTWorld, seed: int, thickness_fraction: float, components: Sequence[str]) -> StationSet:
-        rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[_THICKNESS_CHOICE_STREAM])
+        rng = generator(seed, "thickness-choice")
         return HardwareLab.open(setup, components, thickness_fraction, rng).station_set()
 
     return build

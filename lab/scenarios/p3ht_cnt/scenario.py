@@ -38,9 +38,6 @@ OPTICAL_QUANTITIES, ELECTRICAL_QUANTITIES = (step.measures for step in SPEC.rout
 #: Film states after the two measuring stations (the file's station names).
 OPTICAL_STATE, ELECTRICAL_STATE = (step.station for step in SPEC.route)
 
-#: Hypervolume reference: 1 S/cm and the cost of the most expensive blend the space allows.
-REFERENCE_CONDUCTIVITY_S_CM = 1.0
-
 
 def p3ht_cnt_space() -> SearchSpace:
     """The shipped P3HT/CNT search space (from `scenario.yaml`: bounds of the real campaign, sum to 100 %)."""
@@ -162,6 +159,3 @@ class P3HTCNTScenario(Scenario):
     def world_optimum(self) -> dict[str, float]:
         _recipe, best = self.world.optimum()
         return {"conductivity": float(best), "cost": self._cost_extremes[0]}
-
-    def hypervolume_reference(self) -> np.ndarray:
-        return np.array([np.log10(REFERENCE_CONDUCTIVITY_S_CM), -self._cost_extremes[1]])

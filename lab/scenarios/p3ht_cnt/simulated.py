@@ -15,11 +15,11 @@ import numpy as np
 
 from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
-from lab.stations.keyed_random import film_rng
+from lab.seeds import film_rng
 from optimizers.settings import DispenseLimits
 
 #: Random streams of the simulated lab, one per source of randomness.
-_CAST, _OPTICAL, _ELECTRICAL, _THICKNESS_CHOICE = range(4)
+_CAST, _OPTICAL, _ELECTRICAL, _THICKNESS_CHOICE = "cast", "optical", "electrical", "thickness-choice"
 
 
 @dataclass
