@@ -27,7 +27,8 @@ from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import nearest_distance, sample_feasible, space_filling_design
 from optimizers.search_space import SUM_RTOL, SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
-from optimizers.surrogates import KnownObjective, ObjectiveModel, can_model, fit_beliefs, fit_feasibility
+from models.belief import Belief
+from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
 from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch
 
 __all__ = ["STRATEGIES", "BatchLayout", "DispenseLimits", "KnownObjective", "ProposalSettings", "propose"]
@@ -51,7 +52,7 @@ def propose(
     settings: ProposalSettings | None = None,
     strategy: str = "default",
     layout: BatchLayout | None = None,
-    objective_models: Mapping[str, ObjectiveModel] | None = None,
+    objective_models: Mapping[str, Belief] | None = None,
 ) -> pd.DataFrame:
     """Return `batch` new feasible recipes (a DataFrame of the parameter columns, `batch` rows).
 

@@ -49,7 +49,7 @@ class GPPathSample:
 
 @dataclass
 class ModelPathSample:
-    """`n_samples` sample paths of a caller-fitted `ObjectiveModel` (see `optimizers.surrogates`), times `sign`."""
+    """`n_samples` sample paths of a caller-fitted `Belief` (see `optimizers.surrogates`), times `sign`."""
 
     model: object
     n_samples: int

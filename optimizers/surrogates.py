@@ -9,7 +9,7 @@ replicates grouped gives `P(success)` as its posterior mean clipped to [0, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol, runtime_checkable
+from typing import Callable, Mapping
 
 import gpytorch
 import numpy as np
@@ -17,6 +17,7 @@ import torch
 from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 
+from models.belief import Belief
 from models.replicate_gp import ReplicateGP
 from optimizers.observations import Observations
 from optimizers.search_space import Objective, SearchSpace
@@ -24,23 +25,6 @@ from optimizers.search_space import Objective, SearchSpace
 #: A known objective: recipes `n x d` -> values `n` (e.g. material cost, computed exactly).
 KnownObjective = Callable[[np.ndarray], np.ndarray]
 
-
-
-@runtime_checkable
-class ObjectiveModel(Protocol):
-    """A caller-fitted belief of one objective on its modelled scale (log for `scale: log`), not oriented.
-
-    Lets a campaign model an objective through richer data than the observation table, e.g. a graph
-    of GPs (composition -> sheet resistance, thickness -> conductivity) fitted on every film.
-    """
-
-    def mean(self, X: np.ndarray) -> np.ndarray:
-        """Posterior mean at `X` (`N x d`) -> `N`."""
-        ...
-
-    def sample(self, X: np.ndarray, n: int, seed: int) -> np.ndarray:
-        """`n` joint posterior sample paths at `X` (`N x d`) -> `n x N`; the same seed gives the same paths."""
-        ...
 
 
 #: Fewest measured values of a modelled objective before a GP is fitted (else: space-filling design).
@@ -54,7 +38,7 @@ class ObjectiveBelief:
     objective: Objective
     gp: ReplicateGP | None = None
     known: KnownObjective | None = None
-    custom: ObjectiveModel | None = None
+    custom: Belief | None = None
 
     @property
     def sign(self) -> float:
@@ -82,7 +66,7 @@ class ObjectiveBelief:
 
 
 def can_model(
-    space: SearchSpace, obs: Observations, known: Mapping[str, KnownObjective], custom: Mapping[str, ObjectiveModel] | None = None
+    space: SearchSpace, obs: Observations, known: Mapping[str, KnownObjective], custom: Mapping[str, Belief] | None = None
 ) -> bool:
     """Whether every objective modelled here has at least `MIN_MEASURED` measured recipes."""
     for j, o in enumerate(space.objectives):
@@ -100,7 +84,7 @@ def fit_beliefs(
     seed: int,
     max_fit_points: int | None = 250,
     fit_maxiter: int | None = None,
-    custom: Mapping[str, ObjectiveModel] | None = None,
+    custom: Mapping[str, Belief] | None = None,
 ) -> list[ObjectiveBelief]:
     """Fit a `ReplicateGP` of each modelled objective on the measured rows (oriented, modelled scale).
 

@@ -14,7 +14,7 @@ from lab.records import FilmKey, Reading
 from lab.stations.base import DropCastingStation
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.search_space import SearchSpace
-from optimizers.surrogates import ObjectiveModel
+from models.belief import Belief
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Scenario(ABC):
         return np.stack([o.oriented(objectives[o.name].to_numpy(dtype=float), log=np.log10)
                          for o in self.space.objectives], axis=1)
 
-    def objective_models(self, history: pd.DataFrame) -> dict[str, ObjectiveModel]:
+    def objective_models(self, history: pd.DataFrame) -> dict[str, Belief]:
         """Objectives this scenario models itself from the full history (e.g. through a graph of GPs)."""
         return {}
 

@@ -4,7 +4,7 @@
 share of them: a GP on conductivity would learn from the profiled samples only. Here each intermediate gets its
 own GP node on the recipe (ln scale where every reading is positive), fitted on every sample that measured it
 (`models.gp_graph.GPGraph`, replicates grouped by recipe), and the objective's sample paths are the formula
-applied to the nodes' joint Matheron paths. It meets the optimizer's `ObjectiveModel` contract.
+applied to the nodes' joint Matheron paths. It meets the optimizer's `Belief` contract.
 """
 
 from __future__ import annotations

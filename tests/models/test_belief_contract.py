@@ -49,7 +49,16 @@ def _formula_belief(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
     return belief, films[["c1", "c2"]].to_numpy()
 
 
-ESTIMATORS: dict[str, Callable] = {"GPNode": _gp_node, "LinearPhysicsNode": _physics, "ReplicateGP": _replicate_gp,
+def _p3ht_graph_belief(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
+    from lab.scenarios.p3ht_cnt.graph_belief import GraphBeliefSettings, fit_graph_belief
+
+    history = pd.DataFrame({"c1": films["c1"], "c2": films["c2"], "sheet_resistance": np.exp(films["S"]),
+                            "thickness": np.exp(films["T"]), "recipe_id": films["recipe"], "status": "measured"})
+    belief = fit_graph_belief(history, GraphBeliefSettings(input_columns=("c1", "c2"), num_features=256))
+    return belief, films[["c1", "c2"]].to_numpy()
+
+
+ESTIMATORS: dict[str, Callable] = {"P3HT GraphBelief": _p3ht_graph_belief, "GPNode": _gp_node, "LinearPhysicsNode": _physics, "ReplicateGP": _replicate_gp,
                                    "GPGraph": _graph, "FormulaBelief": _formula_belief}
 
 

@@ -9,7 +9,7 @@ import pytest
 from optimizers.errors import SearchSpaceError
 from optimizers.propose import propose
 from optimizers.search_space import SearchSpace
-from optimizers.surrogates import ObjectiveModel
+from models.belief import Belief
 
 SPACE = SearchSpace.from_dict(
     {
@@ -42,7 +42,7 @@ def _history() -> pd.DataFrame:
 
 
 def test_custom_model_drives_the_batch():
-    assert isinstance(RisesWithA(), ObjectiveModel)
+    assert isinstance(RisesWithA(), Belief)
     known = {"cost": lambda X: X[:, 1]}
     batch = propose(SPACE, _history(), 8, seed=1, known_objectives=known, objective_models={"y": RisesWithA()})
     X = batch.to_numpy()

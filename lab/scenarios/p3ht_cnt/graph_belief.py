@@ -115,11 +115,11 @@ class GraphBelief:
         return paths.target(pool)
 
     def mean(self, X: np.ndarray) -> np.ndarray:
-        """Posterior mean of ln conductivity at recipes `X` (`N x d`): the optimizer's `ObjectiveModel` API."""
+        """Posterior mean of ln conductivity at recipes `X` (`N x d`): the optimizer's `Belief` API."""
         return self.predict(X)["mean"].to_numpy()
 
     def sample(self, X: np.ndarray, n: int, seed: int) -> np.ndarray:
-        """`n` sample paths of ln conductivity at `X` (`n x N`): the optimizer's `ObjectiveModel` API."""
+        """`n` sample paths of ln conductivity at `X` (`n x N`): the optimizer's `Belief` API."""
         return self.sample_conductivity(X, n, seed)
 
     def predict(self, pool: np.ndarray, n_samples: int = 64, seed: int = 0) -> pd.DataFrame:

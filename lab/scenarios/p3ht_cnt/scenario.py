@@ -22,7 +22,7 @@ from lab.stations.base import StationSet
 from optimizers.propose import DispenseLimits, KnownObjective
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
-from optimizers.surrogates import ObjectiveModel
+from models.belief import Belief
 
 if TYPE_CHECKING:
     from lab.scenarios.p3ht_cnt.bench_stations import StationFactory
@@ -98,7 +98,7 @@ class P3HTCNTScenario(Scenario):
     def diagnostics(self) -> dict:
         return self._stations.diagnostics() if self._stations is not None else {}
 
-    def objective_models(self, history: pd.DataFrame) -> dict[str, ObjectiveModel]:
+    def objective_models(self, history: pd.DataFrame) -> dict[str, Belief]:
         """Conductivity through the graph recipe -> (ln Rs, ln t) -> ln sigma, fitted on every measured film.
 
         Sheet resistance is measured on every film, thickness on a share of them: the graph fills in the
