@@ -259,6 +259,16 @@ class NE1000:
         """Stop pumping (`STP`); also acknowledges an alarm."""
         self._send("STP", idempotent=True, acknowledge=True)
 
+    def stop_and_report_alarm(self) -> str | None:
+        """Read the alarm the pump is raising (a status packet), then stop and acknowledge it (`STP`).
+
+        Returns the alarm code (`R`: the pump was reset, so its counters and settings are gone; `S`: stalled;
+        ...) or None. The reply to `STP` itself already shows the alarm cleared, hence the status read first.
+        """
+        raised = self._send("", idempotent=True, acknowledge=True).alarm
+        self.stop()
+        return raised
+
     def configure(self) -> None:
         """Send the syringe diameter and infuse direction."""
         self.set_diameter(self.syringe.diameter_mm)

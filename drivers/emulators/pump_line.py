@@ -64,6 +64,17 @@ class PumpLineEmulator:
         self._buffer = bytearray()
         self._safe = SafeModeFraming()
 
+    def power_cycle(self) -> None:
+        """Cut and restore the pumps' power: a run in progress stops, the counters and settings are lost, and
+        each pump raises the reset alarm (`A?R`) until the host acknowledges it, as the NE-1000 does."""
+        with self.bench.lock:
+            for address, pump in self.pumps.items():
+                if pump.running:
+                    self._finish(pump, self.bench.now_s())
+                fresh = _Pump(address, pump.stock)
+                fresh.alarm = "R"
+                self.pumps[address] = fresh
+
     # -- stream handling ---------------------------------------------------------------------------
     def on_connect(self) -> list[Reply]:
         return []

@@ -136,7 +136,9 @@ class HardwareDropCaster:
         """Say what became of a cast the runner lost, by asking the pumps; never dispense blindly.
 
         Every pump is stopped, then its `DIS` counter (zeroed by `prepare_cast`) is read back. Nothing
-        infused -> nothing happened: the recipe is cast now. Anything infused (or a counter that cannot be
+        infused -> nothing happened: the recipe is cast now. A pump that acknowledges a reset alarm (`A?R`: it
+        was power-cycled) restarted its counter from 0, so "nothing infused" cannot be trusted: its films fail
+        as interrupted and are never re-cast onto the same positions. Anything infused (or a counter that cannot be
         read) -> the mix and its droplets are unknown: the films fail "interrupted while casting: needs
         inspection", their wafer slots stay taken. Either way the vial is purged before the next mix (what it
         holds after a restart is unknown: a lost mix may have left liquid in it).
@@ -144,21 +146,29 @@ class HardwareDropCaster:
         self._purge_pending = True
         infused: dict[str, float] = {}
         unreadable = ""
+        reset: list[str] = []
         try:
             for stock, pump in self._instruments.mixer.pumps.items():
-                attempt(pump.stop, self._settings.attempts)
+                if attempt(pump.stop_and_report_alarm, self._settings.attempts) == "R":
+                    reset.append(stock)  # power-cycled: its counter restarted from 0, what it infused is unknown
                 infused[stock] = attempt(pump.dispensed, self._settings.attempts)[0]
         except DriverError as exc:
             unreadable = describe(exc)
         moved = {k: v for k, v in infused.items() if v > 0}
-        if journal.get("counters_cleared") and not unreadable and not moved:
+        if journal.get("counters_cleared") and not unreadable and not moved and not reset:
             log.info("interrupted cast of %s: the pumps infused nothing; casting now", films[0].sample_id if films else "")
             return self.cast(recipe, films)
         for key in films:
             if key not in self._wafer_map:
                 self._wafer_map.assign(key)
         self._purge_pending = True
-        if unreadable:
+        if reset:
+            why = f"pump(s) {', '.join(reset)} were reset (power cycle): their counters are unknown"
+            try:  # the pumps lost their settings too: configure them again before the next mix
+                attempt(self._instruments.mixer.configure, self._settings.attempts)
+            except DriverError as exc:
+                log.warning("pumps reset; configuring them again failed: %s", describe(exc))
+        elif unreadable:
             why = f"pump counters unreadable ({unreadable})"
         elif not journal.get("counters_cleared"):
             why = "no pump counters were recorded before the cast"

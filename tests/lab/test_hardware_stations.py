@@ -172,3 +172,26 @@ def test_emulate_serves_until_stopped_and_check_reads_its_bench_file(tmp_path, r
     result = runner.invoke(app, ["stations", "check", "--config", str(out)])
     assert result.exit_code == 1 and "Disconnected" in result.output  # the emulators are gone
     assert math.isfinite(resolved.hardware.time_scale)
+
+
+def test_a_power_cycled_pump_means_unknown_never_a_second_dispense(reliable_world) -> None:
+    """Audit finding 5: after a pump reset, zeroed counters must not read as "nothing infused -> cast now"."""
+    lab = emulated_lab(parse_hardware_setup(bench_data()), reliable_world, COMPONENTS, seed=3, thickness_fraction=1.0)
+    try:
+        maker, bench = lab.lab.maker, lab.emulators.bench
+        films = keys(1, 3)
+        journal = maker.prepare_cast(RECIPE, films)
+        lab.emulators.devices["mixer"].power_cycle()  # the mains dropped during the (lost) cast
+        with bench.lock:
+            runs_before = len(bench.dispenses)
+        results = maker.resolve_interrupted(RECIPE, films, journal)
+        with bench.lock:
+            runs_after = len(bench.dispenses)
+        assert runs_after == runs_before  # nothing dispensed again
+        assert all(not r.ok for r in results)
+        assert all("were reset (power cycle)" in r.failure and "not re-dispensed" in r.failure for r in results)
+        # the next recipe is cast normally on fresh positions (the reset pumps were configured again)
+        nxt = maker.cast(RECIPE, keys(2, 2))
+        assert all(r.ok for r in nxt)
+    finally:
+        lab.close()
