@@ -27,6 +27,9 @@ from lab.errors import BenchError
 DoneCallback = Callable[[CampaignSpec, pd.DataFrame], None]
 STORES_DIR = "stores"
 META_FILE = "bench.json"
+#: Where a local Dask cluster listens (scheduler, workers, dashboard). Clusters across machines: see Dask's
+#: TLS/security options (`distributed.security.Security`), never an open scheduler on 0.0.0.0.
+LOOPBACK = "127.0.0.1"
 
 
 @contextmanager
@@ -53,8 +56,9 @@ def bench_client(
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise BenchError(f"--workers must be >= 1, got {n}")
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+    cluster = LocalCluster(  # on loopback only: an unauthenticated scheduler and dashboard never face a network
+        n_workers=n, threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+        silence_logs=logging.ERROR,
     )
     with cluster:
         with Client(cluster) as client:

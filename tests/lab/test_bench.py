@@ -190,3 +190,13 @@ def test_days_to_target_counts_the_first_day_within_the_fraction():
     assert table.loc["b", "median days to target"] == "not reached"  # 2 of 3 seeds never got there
     assert table.loc["b", "per seed"] == "not reached, 2, not reached"
     assert table.loc["a", "target"] == "y >= 90"
+
+
+def test_the_local_cluster_listens_on_loopback_only() -> None:
+    """Audit finding 14: the bench's scheduler and dashboard were reachable on every interface."""
+    from lab.bench.runner import bench_client
+
+    with bench_client(workers=1) as client:
+        assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert client.dashboard_link.startswith("http://127.0.0.1:")
+        assert all(w.startswith("tcp://127.0.0.1:") for w in client.scheduler_info()["workers"])

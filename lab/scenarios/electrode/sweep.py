@@ -70,6 +70,7 @@ def _open_client(stack: ExitStack, scheduler: str | None, n_workers: int | None)
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
+            host="127.0.0.1",  # loopback only: the unauthenticated scheduler never faces a network
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
