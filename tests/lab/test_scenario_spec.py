@@ -126,3 +126,19 @@ def test_each_builtin_is_its_file_plus_its_package(package: str) -> None:
             X = np.array([[40.0, 60.0, 0, 0, 0], [15.0, 20.0, 0, 65.0, 0]])
             cost = X @ np.array([o.prices[c] for c in spec.parameter_names])
             np.testing.assert_allclose(scenario.known_objectives[o.name](X), cost, rtol=1e-12)
+
+
+def test_world_fit_prints_each_quantity_cv_r2(tmp_path: Path) -> None:
+    path = write_scenario(tmp_path)
+    result = CliRunner().invoke(app, ["world", "fit", "--scenario-file", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for q in ("absorbance_525", "sheet_resistance", "thickness", "CV R2", "extrapolated"):
+        assert q in result.output
+    rows = [line for line in result.output.splitlines() if "sheet_resistance" in line]
+    assert float(rows[0].split("│")[2]) > 0.9  # the smooth law is recovered
+
+
+def test_world_fit_refuses_a_builtin_world(tmp_path: Path) -> None:
+    builtin = Path(__file__).resolve().parents[2] / "lab" / "scenarios" / "p3ht_cnt" / "scenario.yaml"
+    result = CliRunner().invoke(app, ["world", "fit", "--scenario-file", str(builtin)])
+    assert result.exit_code == 2 and "only an emulated world" in result.stderr
