@@ -48,6 +48,14 @@ class FlowMixer:
         """Get each pump's firmware version, by stock name."""
         return {name: pump.identify() for name, pump in self.pumps.items()}
 
+    def take_reset_alarms(self) -> list[str]:
+        """Stop every pump and acknowledge its alarm; return the stocks whose pump had been reset (power cycle).
+
+        Call it before `configure` on opening the line: a reset pump raises `A?R` on every command until then,
+        and the reset is the one sign that its volume counter restarted from 0.
+        """
+        return [name for name, pump in self.pumps.items() if pump.stop_and_report_alarm() == "R"]
+
     def configure(self) -> None:
         """Send diameters and directions; enter safe mode with heartbeats if configured."""
         for pump in self.pumps.values():

@@ -32,7 +32,8 @@ def command(
 ) -> None:
     """Start the emulated instruments (threads on 127.0.0.1), write a resolved bench file, run until stopped.
 
-    Try the drivers or `lab stations check --config OUT` against them from another shell.
+    Try the drivers or `lab stations check --config OUT` against them from another shell. SIGUSR1 power-cycles
+    the pumps (counters and settings lost, reset alarm raised), for power-loss soaks.
     """
     console = Console()
     stop = threading.Event()
@@ -45,7 +46,10 @@ def command(
             setup = setup.with_fault_rate(faults, seed)
         backend = bench_backend(setup, seed)
 
+        running: list[EmulatedBench] = []
+
         def ready(bench: EmulatedBench) -> None:
+            running.append(bench)
             for name, server in bench.servers.items():
                 console.print(f"{name:<13} {server.url}")
             console.print(f"wrote {out} (socket:// URLs); Ctrl-C or SIGTERM stops the emulators", highlight=False)
@@ -53,11 +57,18 @@ def command(
         def on_signal(signum: int, frame: object) -> None:
             stop.set()
 
+        def on_power_cycle(signum: int, frame: object) -> None:
+            for bench in running:
+                bench.devices["mixer"].power_cycle()
+                console.print("pumps power-cycled", highlight=False)
+
         previous = signal.signal(signal.SIGTERM, on_signal)
+        previous_usr1 = signal.signal(signal.SIGUSR1, on_power_cycle)
         try:
             serve_emulators(setup, out, stop, backend, on_ready=ready, dispense_log=dispense_log)
         except KeyboardInterrupt:
             stop.set()
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGUSR1, previous_usr1)
     console.print("emulators stopped")

@@ -52,6 +52,9 @@ class HardwareDropCaster:
         self._dispense = DispenseLimits(components=self._components, mix_volume_ul=settings.mix_volume_ul,
                                         min_volume_ul=self._min_volume_ul, total=total)
         self._purge_pending = False
+        #: pumps found reset (power-cycled) when the line was opened: the next lost cast they took part in
+        #: is of unknown volume
+        self.pumps_reset: set[str] = set()
         #: pump runs asked for, per stock (one per non-zero volume per mix), and droplets lowered
         self.planned_runs: Counter[str] = Counter()
         self.planned_droplets = 0
@@ -73,6 +76,9 @@ class HardwareDropCaster:
         """Touch the mixing nozzle off at the waste spot so the next mix starts clean."""
         self._head.cast_droplet(self._settings.waste_xy_mm)
         self._purge_pending = False
+        #: pumps found reset (power-cycled) when the line was opened: the next lost cast they took part in
+        #: is of unknown volume
+        self.pumps_reset: set[str] = set()
 
     def cast(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> list[CastResult]:
         """Mix `recipe` (fractions in %) once and cast one droplet per key in `films`."""
@@ -146,10 +152,11 @@ class HardwareDropCaster:
         self._purge_pending = True
         infused: dict[str, float] = {}
         unreadable = ""
-        reset: list[str] = []
+        reset: list[str] = sorted(self.pumps_reset)
+        self.pumps_reset = set()
         try:
             for stock, pump in self._instruments.mixer.pumps.items():
-                if attempt(pump.stop_and_report_alarm, self._settings.attempts) == "R":
+                if attempt(pump.stop_and_report_alarm, self._settings.attempts) == "R" and stock not in reset:
                     reset.append(stock)  # power-cycled: its counter restarted from 0, what it infused is unknown
                 infused[stock] = attempt(pump.dispensed, self._settings.attempts)[0]
         except DriverError as exc:

@@ -53,9 +53,11 @@ class HardwareLab:
             settings = setup.stations
             head = Head(instruments.gantry, setup.hardware.gantry, settings.attempts)
             head.prepare()
+            reset = attempt(instruments.mixer.take_reset_alarms, settings.attempts)
             attempt(instruments.mixer.configure, settings.attempts)
             wafer_map = WaferMap(setup.hardware.wafer)
             maker = HardwareDropCaster(instruments, head, wafer_map, settings, components, total)
+            maker.pumps_reset = set(reset)  # seen on opening: a cast lost before is of unknown volume
             optical = HardwareOpticalStation(instruments, head, wafer_map, settings)
             electrical = HardwareConductivityStation(instruments, head, wafer_map, settings, thickness_fraction,
                                                      thickness_rng)

@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from lab.campaign.events import KILL_ENV
 from lab.errors import LabError
@@ -122,6 +122,14 @@ class CliProcess:
 def emulators(config: Path, work: Path, mode: str = "subprocess", seed: int = 0,
               timeout_s: float = 120.0) -> Iterator[tuple[Path, Path]]:
     """Run `lab emulate` for the bench file `config` in its own process; yield (bench file, dispense log)."""
+    with emulator_process(config, work, mode, seed, timeout_s) as (bench, dispense_log, _power_cycle):
+        yield bench, dispense_log
+
+
+@contextmanager
+def emulator_process(config: Path, work: Path, mode: str = "subprocess", seed: int = 0,
+                     timeout_s: float = 120.0) -> Iterator[tuple[Path, Path, Callable[[], None]]]:
+    """Like `emulators`, and a function that power-cycles the emulated pumps (SIGUSR1 to `lab emulate`)."""
     bench, dispense_log = work / "emulated-bench.yaml", work / "dispense.jsonl"
     bench.unlink(missing_ok=True)
     proc = CliProcess(["emulate", "--config", str(config), "--out", str(bench), "--dispense-log", str(dispense_log),
@@ -133,7 +141,12 @@ def emulators(config: Path, work: Path, mode: str = "subprocess", seed: int = 0,
                 raise LabError(f"`lab emulate` did not start (see {work / 'emulate.out'})")
             time.sleep(0.1)
         time.sleep(0.2)  # the file is written whole before the servers answer; give them a moment
-        yield bench, dispense_log
+
+        def power_cycle() -> None:
+            proc.kill(signal.SIGUSR1)
+            time.sleep(0.3)  # the emulator's main thread handles it between two waits
+
+        yield bench, dispense_log, power_cycle
     finally:
         proc.kill(signal.SIGTERM)
         try:
@@ -182,10 +195,12 @@ def mid_dispense(dispense_log: Path | None) -> bool:
 
 def run_with_kills(first: Sequence[str], resume: Sequence[str], kills: Sequence[Kill], log_path: Path,
                    mode: str = "subprocess", timeout_s: float = 600.0, output: Path | None = None,
-                   dispense_log: Path | None = None) -> list[KillOutcome]:
+                   dispense_log: Path | None = None,
+                   after_kill: Callable[[int], None] | None = None) -> list[KillOutcome]:
     """Run `first`, then `resume` after each kill, one runner per `Kill`; then one last `resume` to finish.
 
     With the emulators' `dispense_log`, a kill that left a pump run unconfirmed is marked "mid-dispense".
+    `after_kill(i)` runs after the i-th killed runner died, before the next starts (e.g. a pump power cycle).
 
     Returns:
         One outcome per runner (the last is the unkilled one; it must exit 0).
@@ -207,4 +222,6 @@ def run_with_kills(first: Sequence[str], resume: Sequence[str], kills: Sequence[
             landed += " (mid-dispense)"
         outcomes.append(KillOutcome(i + 1, kill.label if kill is not None else "(none: finish)", code == -9, landed,
                                     code, time.monotonic() - t0))
+        if kill is not None and after_kill is not None:
+            after_kill(i)
     return outcomes

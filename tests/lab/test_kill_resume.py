@@ -121,3 +121,29 @@ def test_sigterm_via_campaign_stop_finishes_the_step_and_resume_completes(tmp_pa
     resumed = CliRunner().invoke(app, ["campaign", "resume", "--out", str(out), "-q"])
     assert resumed.exit_code == 0, resumed.output
     assert len(pd.read_csv(out / "history.csv")) == 12
+
+
+def test_power_loss_mid_dispense_never_dispenses_twice(tmp_path, bench_file):
+    """The short power-loss soak (`benchmarks/power_loss_soak.py` runs >= 20): the runner dies mid-dispense and
+    the pumps are power-cycled (counters reset, alarm raised) before each resume."""
+    from crash_harness import emulator_process
+
+    kills = [Kill(at="mix.start:1+12"), Kill(at="mix.start:2+25")]
+    with emulator_process(bench_file, tmp_path, mode="fork") as (bench, dispense_log, power_cycle):
+        out = tmp_path / "out"
+        first = ["campaign", "run", "--hardware", "hardware", "--hardware-config", str(bench), "--days", "1",
+                 "--batch", "12", "--droplets", "3", "--seed", "4", "--out", str(out), "-q"]
+        outcomes = run_with_kills(first, ["campaign", "resume", "--out", str(out), "-q"], kills, out / "lab.log",
+                                  mode="fork", timeout_s=120, output=tmp_path / "runner.out",
+                                  dispense_log=dispense_log, after_kill=lambda i: power_cycle())
+    assert [o.killed for o in outcomes] == [True, True, False] and outcomes[-1].returncode == 0, outcomes
+    with Store(sqlite_url(out / "lab.sqlite")) as store:
+        (campaign,) = store.campaigns()
+        history = store.history(campaign.id)
+        assert sorted(history["sample_id"]) == _planned_ids(1, 12, 3, store, campaign.id)
+        assert set(history["status"]) <= {"measured", "failed"} and check_integrity(store).ok
+        audit = audit_dispense_log(dispense_log, store, campaign.id)
+        assert audit.double_dispenses == 0, audit.problems
+        failed = history[history["status"] == "failed"]["failure"]
+        assert failed.str.len().gt(0).all()  # every failed film says why
+        assert failed.str.contains("were reset (power cycle)", regex=False).sum() >= 3  # a reset pump's recipe: unknown, not re-cast
