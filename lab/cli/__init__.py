@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, world
+from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, store, world
 from lab.cli._errors import guard_commands
 from lab.scenarios import scenario_entries
 
@@ -29,6 +29,7 @@ for _entry in scenario_entries().values():  # e.g. `lab world info` (p3ht-cnt), 
             app.add_typer(guard_commands(_commands), name=_group)
 app.add_typer(world.app, name="world")
 app.add_typer(stations.app, name="stations")
+app.add_typer(store.app, name="store")
 app.command(name="propose")(propose.command)
 app.command(name="hypothesis")(hypothesis.command)
 app.command(name="emulate")(emulate.command)

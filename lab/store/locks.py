@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from lab.errors import CampaignLocked, LockLost, StoreError
@@ -86,7 +86,9 @@ class LockMixin:
                 now = store_clock_s(s)
                 if s.get(Campaign, campaign_id) is None:
                     raise StoreError(f"campaign {campaign_id} is not in the store")
-                row = s.get(CampaignLock, campaign_id)
+                # PostgreSQL: the row stays locked until commit, so a second acquirer waits, then reads the winner's
+                row = s.execute(select(CampaignLock).where(CampaignLock.campaign_id == campaign_id)
+                                .with_for_update()).scalar_one_or_none()
                 previous = None
                 if row is not None:
                     held = _info(row, now)
@@ -95,8 +97,14 @@ class LockMixin:
                             f"campaign {campaign_id} is being run by pid {held.pid} on {held.host} "
                             f"(heartbeat {held.age_s(now):.0f} s ago); stop it with `lab campaign stop` first")
                     previous = held if held.owner != owner else None
-                    s.delete(row)
-                    s.flush()
+                    # delete the lock judged stale, and only that one: if another runner replaced it meanwhile
+                    # (SQLite reads outside the write lock), nothing is deleted and this runner loses
+                    s.expunge(row)
+                    gone = s.execute(delete(CampaignLock).where(CampaignLock.campaign_id == campaign_id,
+                                                                CampaignLock.owner == held.owner)).rowcount
+                    if gone != 1:
+                        raise CampaignLocked(f"campaign {campaign_id} was taken over by another runner at the same "
+                                             "moment")
                 s.add(CampaignLock(campaign_id=campaign_id, owner=owner, host=host, pid=pid, acquired_s=now,
                                    heartbeat_s=now, stop_requested=False))
                 return previous
@@ -109,11 +117,11 @@ class LockMixin:
     def heartbeat(self, campaign_id: int, owner: str) -> LockInfo | None:
         """Refresh `owner`'s heartbeat; return the lock (None if `owner` no longer holds it)."""
         with self._transaction("heartbeat") as s:
-            row = s.get(CampaignLock, campaign_id)
-            if row is None or row.owner != owner:
+            now = store_clock_s(s)
+            beat = update(CampaignLock).where(CampaignLock.campaign_id == campaign_id, CampaignLock.owner == owner)
+            if s.execute(beat.values(heartbeat_s=now)).rowcount != 1:  # never refresh another runner's lock
                 return None
-            row.heartbeat_s = now = store_clock_s(s)
-            return _info(row, now)
+            return _info(s.get(CampaignLock, campaign_id), now)
 
     def release_lock(self, campaign_id: int, owner: str) -> None:
         """Give the lock up (only if `owner` holds it)."""

@@ -25,6 +25,7 @@ from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
 from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
+from lab.store.revisions import check_revision, shown
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
 
 #: The station name under which simulator ground truth is stored.
@@ -72,12 +73,13 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
     Args:
         url: SQLAlchemy URL (`sqlite_url(path)` for a file).
         before_commit: Called with the write's name inside each write transaction, before it commits.
-        read_only: Open an existing store for reading only: no schema is created, a SQLite file is opened
+        read_only: Open an existing store for reading only: no schema work, a SQLite file is opened
             read-only (dry runs and reports leave its bytes unchanged).
         create: Create the store when it does not exist (runs do; `status`, `check`, `resume`, `stop` do not).
 
     An existing SQLite file is checked first (`PRAGMA quick_check`): an empty or corrupt file is refused with one
-    line, never silently recreated or half read.
+    line, never silently recreated or half read. Then its schema revision (`lab.store.revisions`): a new store
+    is made by upgrading to head; a store of an older revision is refused until `lab store upgrade`.
     """
 
     def __init__(self, url: str, before_commit: CommitHook | None = None, read_only: bool = False,
@@ -96,15 +98,21 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
                     creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0))
             else:
                 self._engine: Engine = create_engine(url, future=True, connect_args=connect_args)
+        except ModuleNotFoundError as exc:
+            raise StoreError(f"store {shown(url)} cannot be opened: its driver {exc.name!r} is not installed "
+                             "(PostgreSQL: pip install -e \".[postgres]\")") from None
         except (ArgumentError, SQLAlchemyError, ValueError, ImportError) as exc:
-            raise StoreError(f"store {url!r} cannot be opened: {exc}") from None
+            raise StoreError(f"store {shown(url)} cannot be opened: {exc}") from None
         if self._engine.dialect.name == "sqlite" and not read_only:
             event.listen(self._engine, "connect", _sqlite_pragmas)
         try:
-            if not read_only:
-                Base.metadata.create_all(self._engine)
+            check_revision(self._engine, url, create=create, read_only=read_only)
         except SQLAlchemyError as exc:
-            raise StoreError(f"store {url!r} cannot be opened: {exc.__class__.__name__}: {exc.orig or exc}") from None
+            self._engine.dispose()
+            raise StoreError(f"store {shown(url)} cannot be opened: {_cause(exc)}") from None
+        except StoreError:
+            self._engine.dispose()
+            raise
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self.url = url
 

@@ -17,7 +17,7 @@ from lab.cli import app
 from lab.errors import CampaignLocked, ConfigError
 from lab.records import Reading
 from lab.scenarios import MeasurementStep, build_scenario
-from lab.store import Store, sqlite_url
+from lab.store import Store
 from lab.store.integrity import check_integrity
 from lab.store.locks import LockInfo
 from lab.store.schema import Film, Measurement
@@ -32,19 +32,18 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _store(tmp_path) -> Store:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    return Store(sqlite_url(tmp_path / "lab.sqlite"))
+def _store(url: str) -> Store:
+    return Store(url)
 
 
-def test_a_second_runner_is_refused_and_a_dead_runners_lock_is_taken_over(tmp_path):
-    with _store(tmp_path) as store:
+def test_a_second_runner_is_refused_and_a_dead_runners_lock_is_taken_over(store_url):
+    with _store(store_url) as store:
         cid = store.create_campaign("c", "p3ht-cnt", 1, CampaignConfig(**SMALL, name="c").model_dump(mode="json"))
         host = socket.gethostname()
         store.acquire_lock(cid, "other-runner", host, os.getpid(), lambda info: False)  # a live runner (this pid)
         with pytest.raises(CampaignLocked, match=rf"being run by pid {os.getpid()} on {host}"):
             resume_campaign(store, cid)
-        result = runner.invoke(app, ["campaign", "resume", "--out", str(tmp_path)])
+        result = runner.invoke(app, ["campaign", "resume", "--store", store_url])
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "being run by pid" in result.stderr
         assert store.campaign(cid).status == "running" and store.days(cid) == []  # nothing was touched
         # the holder dies: its pid is gone on this host -> stale, taken over, the campaign finishes
@@ -65,7 +64,7 @@ def test_staleness_by_pid_on_this_host_and_by_heartbeat_elsewhere():
     assert lock_is_stale(LockInfo(1, "o", "elsewhere", 1, now, now - 61, False), 60.0)
 
 
-def test_stop_finishes_the_step_and_leaves_a_resumable_campaign(tmp_path):
+def test_stop_finishes_the_step_and_leaves_a_resumable_campaign(store_url):
     control = RunControl()
     stops = []
 
@@ -74,7 +73,7 @@ def test_stop_finishes_the_step_and_leaves_a_resumable_campaign(tmp_path):
             control.stop.set()  # as SIGTERM / `lab campaign stop` would
             stops.append(done)
 
-    with _store(tmp_path) as store:
+    with _store(store_url) as store:
         result = run_campaign(CampaignConfig(**{**SMALL, "days": 2}), store, on_progress=on_progress, control=control)
         assert result.status == "stopped" and stops == [1]
         cid = result.campaign_id
@@ -83,14 +82,14 @@ def test_stop_finishes_the_step_and_leaves_a_resumable_campaign(tmp_path):
         assert (states["status"] == "measured").sum() + (states["status"] == "failed").sum() == 3
         assert (states["status"] == "planned").sum() == 3  # the second recipe was never started
         assert check_integrity(store).ok
-        status = runner.invoke(app, ["campaign", "status", "--out", str(tmp_path)])
+        status = runner.invoke(app, ["campaign", "status", "--store", store_url])
         assert status.exit_code == 0 and "stopped" in status.output and "no runner" in status.output
         done = resume_campaign(store, cid)
         assert done.status == "done" and len(done.history) == 12 and done.summary["days_done"] == 2
         assert check_integrity(store).ok
 
 
-def test_a_failing_station_is_retried_then_quarantined_and_the_day_ends_partial(tmp_path):
+def test_a_failing_station_is_retried_then_quarantined_and_the_day_ends_partial(store_url):
     scenario = build_scenario("p3ht-cnt", 1)
     calls = []
 
@@ -100,7 +99,7 @@ def test_a_failing_station_is_retried_then_quarantined_and_the_day_ends_partial(
 
     scenario.steps = (MeasurementStep("optical", broken, ("absorbance_525",)), *scenario.steps[1:])
     config = CampaignConfig(**{**SMALL, "batch": 12}, retries=1, quarantine_after=2)
-    with _store(tmp_path) as store:
+    with _store(store_url) as store:
         result = run_campaign(config, store, scenario=scenario)
         h = result.history
         assert len(calls) == 2 * 2  # two films, each tried twice, then the station is quarantined
@@ -113,8 +112,8 @@ def test_a_failing_station_is_retried_then_quarantined_and_the_day_ends_partial(
         assert check_integrity(store).ok
 
 
-def test_integrity_check_finds_broken_rows(tmp_path):
-    with _store(tmp_path) as store:
+def test_integrity_check_finds_broken_rows(store_url):
+    with _store(store_url) as store:
         result = run_campaign(CampaignConfig(**SMALL), store)
         assert check_integrity(store).ok
         with store._sessions() as s, s.begin():  # noqa: SLF001 - break the store on purpose
@@ -143,7 +142,7 @@ def test_campaign_file_is_validated_with_the_field_named(tmp_path):
     assert result.exit_code == 2 and "hardware_config" in result.stderr
 
 
-def test_readings_after_a_restart_are_not_taken_twice(tmp_path):
+def test_readings_after_a_restart_are_not_taken_twice(store_url):
     """A film measured by optical before a crash resumes at the conductivity station only."""
     scenario = build_scenario("p3ht-cnt", 1)
     seen: list[tuple[str, str]] = []
@@ -156,7 +155,7 @@ def test_readings_after_a_restart_are_not_taken_twice(tmp_path):
             return step.measure(film)
         steps.append(MeasurementStep(step.state, measure, step.quantities))
     scenario.steps = tuple(steps)
-    with _store(tmp_path) as store:
+    with _store(store_url) as store:
         with pytest.raises(KeyboardInterrupt):
             run_campaign(CampaignConfig(**SMALL), store, scenario=scenario)
         cid = store.campaigns()[0].id

@@ -4,7 +4,7 @@ import pytest
 
 from lab.errors import StoreError
 from lab.records import CastResult, FilmKey, Reading
-from lab.store import RecipeRecord, Store, sqlite_url
+from lab.store import RecipeRecord, Store
 from lab.store.schema import Film, Measurement, Recipe
 
 KEYS = [FilmKey(1, 1, 1, d) for d in "abc"]
@@ -12,8 +12,8 @@ ROUTE = {"states": ["optical"], "quantities": {"optical": ["absorbance_525"]}}
 
 
 @pytest.fixture()
-def store(tmp_path):
-    with Store(sqlite_url(tmp_path / "lab.sqlite")) as s:
+def store(store_url):
+    with Store(store_url) as s:
         yield s
 
 
@@ -29,7 +29,7 @@ def _optical(key, value):
     return Reading(key, "optical", {"absorbance_525": value, "absorption_ratio": 0.9}, {"absorbance_525": ""})
 
 
-def test_round_trip_gives_one_row_per_film(store, planned, tmp_path):
+def test_round_trip_gives_one_row_per_film(store, planned):
     cid = planned
     assert set(store.film_states(cid)["status"]) == {"planned"}
     store.record_cast(cid, [CastResult(k, "caster") for k in KEYS[:2]] + [CastResult(KEYS[2], "caster", failure="dewetted")],
@@ -45,7 +45,7 @@ def test_round_trip_gives_one_row_per_film(store, planned, tmp_path):
     assert hist["absorbance_525"].round(3).tolist()[:2] == [0.1, 0.2]
     assert hist["true_conductivity"].tolist() == [150.0] * 3
     assert (hist["p3ht"] == 60.0).all()
-    with Store(sqlite_url(tmp_path / "lab.sqlite")) as again:  # durable: a new connection sees the same rows
+    with Store(store.url) as again:  # durable: a new connection sees the same rows
         assert len(again.history(cid)) == 3
 
 
