@@ -128,12 +128,15 @@ def emulators(config: Path, work: Path, mode: str = "subprocess", seed: int = 0,
 
 @contextmanager
 def emulator_process(config: Path, work: Path, mode: str = "subprocess", seed: int = 0,
-                     timeout_s: float = 120.0) -> Iterator[tuple[Path, Path, Callable[[], None]]]:
-    """Like `emulators`, and a function that power-cycles the emulated pumps (SIGUSR1 to `lab emulate`)."""
+                     timeout_s: float = 120.0, faults: float | None = None
+                     ) -> Iterator[tuple[Path, Path, Callable[[], None]]]:
+    """Like `emulators`, and a function that power-cycles the emulated pumps (SIGUSR1 to `lab emulate`);
+    `faults` is the per-reply fault rate the emulators inject."""
     bench, dispense_log = work / "emulated-bench.yaml", work / "dispense.jsonl"
     bench.unlink(missing_ok=True)
-    proc = CliProcess(["emulate", "--config", str(config), "--out", str(bench), "--dispense-log", str(dispense_log),
-                       "--seed", str(seed)], mode=mode, log=work / "emulate.out")
+    args = ["emulate", "--config", str(config), "--out", str(bench), "--dispense-log", str(dispense_log),
+            "--seed", str(seed)] + (["--faults", str(faults)] if faults is not None else [])
+    proc = CliProcess(args, mode=mode, log=work / "emulate.out")
     try:
         deadline = time.monotonic() + timeout_s
         while not bench.exists():

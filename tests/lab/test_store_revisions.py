@@ -109,7 +109,7 @@ def test_a_new_store_is_made_at_head_with_exactly_the_release_tables(store_url, 
 def test_on_postgres_the_baseline_equals_what_release_0_1_created(store_url):
     if not store_url.startswith("postgresql"):
         pytest.skip("the SQLite case is in test_a_new_store_is_made_at_head_with_exactly_the_release_tables")
-    from conftest import postgres_schema
+    from tests.lab.conftest import postgres_schema
 
     Store(store_url).close()
     with postgres_schema() as legacy:
