@@ -62,7 +62,7 @@ def runner_session(out: Path | None, store: str | None = None, create: bool = Tr
     """
     events = EventLog(out / LOG_FILE if out is not None else None)
     checkpoints = Checkpoints(events, KillSwitch.from_env())
-    control = RunControl(checkpoints)
+    control = RunControl(checkpoints, outputs=out)
     try:
         with Store(store_url_for(out, store), before_commit=checkpoints.commit, create=create) as db, \
                 stop_on_signals(control.stop):

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, store, world
+from lab.cli import bench, campaign, campaign_review, emulate, hypothesis, propose, scenario, serve, stations, store, world
 from lab.cli._errors import guard_commands
 from lab.scenarios import scenario_entries
 
@@ -17,6 +17,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+campaign.app.command("approve")(campaign_review.approve)
+campaign.app.command("reject")(campaign_review.reject)
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(scenario.app, name="scenario")
 #: Generic groups a scenario may add commands to (e.g. p3ht-cnt's `lab world calibrate`).

@@ -73,9 +73,15 @@ def _finish(result, out: Path | None, console: Console, seconds: float) -> None:
     from lab.reports.campaign_report import write_campaign_report
 
     s = result.summary
+    where = f"--out {out}" if out is not None else "--store URL"
     if result.status == "stopped":
-        where = f"--out {out}" if out is not None else "--store URL"
         console.print(f"stopped cleanly after {s['films']} samples; carry on with `lab campaign resume {where}`")
+        return
+    if result.status == "awaiting approval":
+        day = s["awaiting_approval"]["day"]
+        file = f"{out}/day-{day}/proposal.csv" if out is not None else f"day {day}'s proposal (store)"
+        console.print(f"day {day} awaits approval: review {file}, then `lab campaign approve {where} "
+                      f"[--edited FILE]` or `lab campaign reject {where} [--pin FILE]`", highlight=False)
         return
     scen = result.scenario
     if out is not None:
@@ -118,6 +124,11 @@ def run(
         None, help="--hardware emulated: per-reply fault rate in [0, 1], split over drop/corrupt/alarm/disconnect."
     ),
     name: str = typer.Option(None, help="Campaign name in the store (default: derived from scenario, seed, time)."),
+    approval: str = typer.Option("none", help="required: each day waits after its proposal (DIR/day-N/proposal.csv) "
+                                 "for `lab campaign approve` or `reject`; none: no review."),
+    prior: str = typer.Option(None, help="Past measurements to start from: a CSV in the scenario's columns, or "
+                              "another campaign's store URL (a related task: its correlation is learned)."),
+    prior_same_process: bool = typer.Option(False, help="Take --prior's rows as data of this very process."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a campaign: propose -> cast -> measure -> store -> refit, each day; then report.
@@ -132,6 +143,8 @@ def run(
             days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
             thickness_fraction=thickness_fraction, hardware=hardware,
             hardware_config=str(hardware_config) if hardware_config is not None else None, faults=faults, name=name,
+            approval=approval, prior=prior if prior is None or "://" in prior else str(Path(prior).resolve()),
+            prior_same_process=prior_same_process,
         )
         _execute(_writable_dir(out), store, quiet, config=config)
 
@@ -190,9 +203,23 @@ def status(
                     runner = f"pid {lock.pid} on {lock.host}, heartbeat {lock.age_s():.0f} s ago{stale}"
                 days = db.days(info.id)
                 total = info.config.get("days", len(days))
+                finished = sum(d.status in ("done", "partial") for d in days)
                 console.print(f"[bold]{info.name}[/]  {info.scenario}  [bold]{info.status}[/]  "
-                              f"days {sum(d.status != 'running' for d in days)}/{total}  {runner}", highlight=False)
+                              f"days {finished}/{total}  {runner}", highlight=False)
                 console.print(_day_table(db.progress(info.id), days, info.route.get("states", [])))
+                for d in days:
+                    if d.status == "awaiting approval":
+                        console.print(_awaiting_line(db, info.id, d.index, out), highlight=False)
+
+
+def _awaiting_line(db, cid: int, day: int, out: Path | None) -> str:
+    """What a day awaiting approval waits for, in one line."""
+    latest = db.latest_proposal(cid, day)
+    if latest is None or latest.status != "pending":
+        return f"day {day}: proposal rejected; the runner proposes it again (`lab campaign resume`)"
+    where = f" in {out}/day-{day}/proposal.csv" if out is not None else ""
+    return (f"day {day} awaits approval: proposal round {latest.round}, {len(latest.rows)} recipe(s){where}; "
+            "`lab campaign approve` or `lab campaign reject`")
 
 
 def _day_table(counts, days, route: list[str]) -> Table:

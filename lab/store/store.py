@@ -25,6 +25,7 @@ from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
 from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
+from lab.store.proposals import AWAITING_APPROVAL, ProposalMixin, auto_proposal
 from lab.store.revisions import check_revision, shown
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
 
@@ -42,11 +43,11 @@ def film_states_of(route: Mapping | None) -> tuple[str, ...]:
     return (*FILM_STATES_BEFORE, *(route or {}).get("states", ()), *FILM_STATES_AFTER)
 
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
-RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
+RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped", "imported")
 
-#: Every state of a day and of a campaign.
-DAY_STATES = ("running", "done", "partial")
-CAMPAIGN_STATES = ("running", "stopped", "done", "failed")
+#: Every state of a day and of a campaign (`awaiting approval`: a proposal waits for a scientist's decision).
+DAY_STATES = ("running", "done", "partial", AWAITING_APPROVAL)
+CAMPAIGN_STATES = ("running", "stopped", "done", "failed", AWAITING_APPROVAL)
 
 #: Called inside every write transaction just before it commits, with the write's name (a test hook:
 #: `LAB_KILL_AT=commit:<name>:<n>` kills the runner with the transaction half done).
@@ -67,7 +68,7 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-class Store(CycleWritesMixin, LockMixin, ProgressMixin):
+class Store(CycleWritesMixin, LockMixin, ProgressMixin, ProposalMixin):
     """Campaigns, days, recipes, films and measurements in one SQL database.
 
     Args:
@@ -148,12 +149,17 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             s.flush()
             return c.id
 
-    def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord]) -> tuple[int, list[int]]:
-        """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids."""
+    def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord],
+                  diagnostics: Mapping | None = None) -> tuple[int, list[int]]:
+        """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids.
+
+        The proposal is recorded as not reviewed (`auto`), with `diagnostics` (how it was made: seed, prior).
+        """
         with self._transaction("start_day") as s:
             day = Day(campaign_id=campaign_id, index=index, strategy=strategy)
             s.add(day)
             s.flush()
+            s.add(auto_proposal(day.id, strategy, diagnostics))
             ids = []
             for slot, rec in enumerate(recipes):
                 _check_finite(rec.values, f"recipe {slot}")
@@ -306,7 +312,10 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             return s.scalar(select(Campaign.id).where(Campaign.name == name))
 
     def history(self, campaign_id: int) -> pd.DataFrame:
-        """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure."""
+        """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure.
+
+        A quantity read twice on a film (a station's reading, then one entered by hand) shows the later reading.
+        """
         with self._sessions() as s:
             rows = s.execute(
                 select(Film, Day.index, Recipe.id)
@@ -324,7 +333,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             meas = s.execute(
                 select(Measurement.film_id, Measurement.quantity, Measurement.value, Measurement.is_truth)
                 .join(Film, Measurement.film_id == Film.id)
-                .where(Film.campaign_id == campaign_id)
+                .where(Film.campaign_id == campaign_id).order_by(Measurement.id)
             ).all()
         recipe_values: dict[int, dict[str, float]] = {}
         for rid, name, value in params:
