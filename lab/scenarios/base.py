@@ -45,6 +45,11 @@ class Scenario(ABC):
         """Objectives computed exactly from the recipe (not modelled)."""
         return {}
 
+    @property
+    def log_quantities(self) -> tuple[str, ...]:
+        """Quantities the models take the log of, so every reading must be > 0 (default: log-scale objectives)."""
+        return tuple(o.name for o in self.space.objectives if o.scale == "log")
+
     #: the station that makes samples from a recipe (mix + cast for films)
     maker: DropCastingStation
     #: the measuring stations each made sample visits, in order

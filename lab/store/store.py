@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lab.errors import LockLost, StoreError
 from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
+from lab.store.imports import ImportMixin
 from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
 from lab.store.proposals import AWAITING_APPROVAL, ProposalMixin, auto_proposal
@@ -68,7 +69,7 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-class Store(CycleWritesMixin, LockMixin, ProgressMixin, ProposalMixin):
+class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMixin):
     """Campaigns, days, recipes, films and measurements in one SQL database.
 
     Args:
