@@ -7,6 +7,10 @@ correlation `B01 / sqrt(B00 B11)` is close to 1 when the prior is the same lands
 of the campaign), and falls towards 0 when it is not (the prior then weighs little; correlations are kept
 positive by construction). Replicates are grouped to recipe means first, as in `ReplicateGP`.
 
+With few campaign recipes the correlation is weakly identified and the marginal likelihood has several
+optima (a random start may explain the campaign as noise): the model is fitted from `restarts` seeded starts
+and the one of highest marginal likelihood (botorch's priors included) is kept.
+
 The belief contract (`models.belief.Belief`): the target task's posterior mean, and `n` joint posterior draws
 from seeded sample paths (random Fourier features of the RBF kernel, updated by Matheron's rule), each a
 deterministic function of the recipe, so a candidate pool may be evaluated in parts.
@@ -18,6 +22,7 @@ import warnings
 
 import numpy as np
 import torch
+from botorch.exceptions.errors import ModelFittingError
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import MultiTaskGP
 from gpytorch.mlls import ExactMarginalLogLikelihood
@@ -31,6 +36,16 @@ _DTYPE = torch.float64
 _CHUNK = 4096
 
 
+def _log_likelihood(mll: ExactMarginalLogLikelihood, model: MultiTaskGP) -> float:
+    """The fitted model's marginal log likelihood per datum, priors included (what the fit maximized)."""
+    model.train()
+    with torch.no_grad():
+        inputs = model.train_inputs
+        value = float(mll(model(*inputs), model.train_targets, *inputs))
+    model.eval()
+    return value
+
+
 class TaskGP:
     """Two-task GP (target = this campaign, 1 = the prior) of one quantity, scikit-learn style.
 
@@ -39,15 +54,17 @@ class TaskGP:
         log_outcome: model `ln(y)` (positive, heavy-tailed quantities such as conductivity).
         max_prior_points: at most this many prior recipes (the best fifth and a seeded draw of the rest).
         num_features: random Fourier features of each sample path.
-        seed: seeds the hyperparameters' random start, the prior subset and nothing else.
+        restarts: seeded starts of the marginal-likelihood fit (the best is kept).
+        seed: seeds the hyperparameters' random starts, the prior subset and nothing else.
     """
 
     def __init__(self, bounds: np.ndarray, log_outcome: bool = False, max_prior_points: int = 300,
-                 num_features: int = 1024, seed: int = 0) -> None:
+                 num_features: int = 1024, restarts: int = 4, seed: int = 0) -> None:
         self.bounds = bounds
         self.log_outcome = log_outcome
         self.max_prior_points = max_prior_points
         self.num_features = num_features
+        self.restarts = restarts
         self.seed = seed
 
     def transform(self, y: np.ndarray) -> np.ndarray:
@@ -69,13 +86,26 @@ class TaskGP:
         prior = _keep_at_most(self._groups(X_prior, y_prior, "prior", 2), self.max_prior_points, self.seed)
         train_X = torch.cat([self._inputs(target.X, 0), self._inputs(prior.X, 1)])
         train_Y = torch.as_tensor(np.concatenate([target.mean, prior.mean]), dtype=_DTYPE).unsqueeze(-1)
+        best: tuple[float, MultiTaskGP] | None = None
         with torch.random.fork_rng(), single_threaded_torch(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.manual_seed(self.seed)
-            model = MultiTaskGP(train_X, train_Y, task_feature=-1, output_tasks=[0], rank=1)
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            for start in range(max(1, self.restarts)):
+                torch.manual_seed(self.seed + 7919 * start)
+                model = MultiTaskGP(train_X, train_Y, task_feature=-1, output_tasks=[0], rank=1)
+                mll = ExactMarginalLogLikelihood(model.likelihood, model)
+                try:
+                    fit_gpytorch_mll(mll)
+                except ModelFittingError:
+                    continue
+                value = _log_likelihood(mll, model)
+                if best is None or value > best[0]:
+                    best = (value, model)
+        if best is None:
+            raise ModelInputError("the multi-task GP could not be fitted from any start")
+        model = best[1]
         model.eval()
         self.model_ = model
+        self.log_likelihood_ = best[0]
         self.n_target_, self.n_prior_ = len(target.X), len(prior.X)
         self._cache()
         covar = self._task_covar
@@ -105,14 +135,16 @@ class TaskGP:
         d = X.shape[1]
         omega = rng.standard_normal((self.num_features, d)) / self._lengthscale[None, :]
         phase = rng.uniform(0.0, 2.0 * np.pi, self.num_features)
-        weights = rng.standard_normal((n, 2, self.num_features))
+        weights = rng.standard_normal((n, 2, self.num_features))  # one weight vector per draw and task factor
         eps = rng.standard_normal((n, len(self._train_unit))) * np.sqrt(self._noise_of_row)[None, :]
         chol_b = np.linalg.cholesky(self._task_covar + 1e-9 * np.eye(2))
 
         def prior_path(Z: np.ndarray, tasks: np.ndarray) -> np.ndarray:
+            """Prior draws of f(x, task) = sum_j L[task, j] w_j . phi(x): `n x N` (one matrix product)."""
             phi = np.sqrt(2.0 / self.num_features) * np.cos(Z @ omega.T + phase)  # N x F
-            paths = np.einsum("sjf,nf->sjn", weights, phi)  # n x 2 x N
-            return np.einsum("nj,sjn->sn", chol_b[tasks], paths)
+            paths = (weights.reshape(2 * n, -1) @ phi.T).reshape(n, 2, len(Z))  # n x 2 x N
+            factors = chol_b[tasks]  # N x 2
+            return paths[:, 0, :] * factors[:, 0] + paths[:, 1, :] * factors[:, 1]
 
         resid = self._y_centred[None, :] - prior_path(self._train_unit, self._train_task) - eps
         v = np.linalg.solve(self._chol.T, np.linalg.solve(self._chol, resid.T))  # ntrain x n
@@ -170,8 +202,9 @@ class TaskGP:
 
     def _k_query(self, X: np.ndarray) -> np.ndarray:
         """Covariance of the target task at `X` with every training row, `N x ntrain` (standardised units)."""
-        Z = self._scale(X)
-        sq = (((Z[:, None, :] - self._train_unit[None, :, :]) / self._lengthscale) ** 2).sum(-1)
+        A = self._scale(X) / self._lengthscale
+        B = self._train_unit / self._lengthscale
+        sq = np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T, 0.0)
         return np.exp(-0.5 * sq) * self._task_covar[0, self._train_task][None, :]
 
     def _check_fitted(self) -> None:

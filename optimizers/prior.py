@@ -107,13 +107,15 @@ def fit_prior(
     X_prior, Y_prior = rows.X[measured], rows.Y[measured]
     if len(X_prior) == 0:
         raise SearchSpaceError("prior: no row has a measured objective value")
+    if same_process:
+        return PriorFit(_appended(space, observations, X_prior, Y_prior, known), {}, {}, SAME_PROCESS, len(X_prior))
     obs = read_observations(space, observations, frozenset(known)) if len(observations) else None
     index = {o.name: j for j, o in enumerate(space.objectives)}
     campaign_has = obs is not None and all(
         np.isfinite(obs.Y[obs.measured, index[name]]).any() for name in carried)
-    if same_process or not campaign_has:
-        mode = SAME_PROCESS if same_process else NO_CAMPAIGN_DATA
-        return PriorFit(_appended(space, observations, X_prior, Y_prior, known), {}, {}, mode, len(X_prior))
+    if not campaign_has:
+        return PriorFit(_appended(space, observations, X_prior, Y_prior, known), {}, {}, NO_CAMPAIGN_DATA,
+                        len(X_prior))
     models: dict[str, Belief] = {}
     correlations: dict[str, float] = {}
     bounds = np.stack(space.bounds)

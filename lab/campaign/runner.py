@@ -74,7 +74,7 @@ def run_campaign(
     is written.
     """
     if config.prior is not None:
-        _check_prior(config, scenario)
+        check_prior(config, scenario)
     name = config.name or f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"
     if config.name is None:
         config = config.model_copy(update={"name": name})
@@ -192,7 +192,7 @@ def _decided(store: Store, cid: int, day: int) -> bool:
     return latest is None or latest.status != "pending"
 
 
-def _check_prior(config: CampaignConfig, scenario: Scenario | None) -> None:
+def check_prior(config: CampaignConfig, scenario: Scenario | None) -> None:
     """Read the campaign's prior once before the campaign is created: a bad one is refused with nothing written."""
     own = scenario or build_scenario(config.scenario, config.seed, config.thickness_fraction, "simulated", None,
                                      None, config.conductivity_model, scenario_file=config.scenario_file)
@@ -282,7 +282,33 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
         "days_done": len(finished),
         "partial_days": partial,
         "config": config.model_dump(mode="json"),
+        **_review_figures(config, store, cid),
     }
+
+
+def _review_figures(config: CampaignConfig, store: Store, cid: int) -> dict:
+    """What the prior did each day (mode, learned task correlation) and what the reviews decided, if either."""
+    proposals = store.campaign_proposals(cid)
+    out: dict = {}
+    if config.prior is not None:
+        from lab.store.revisions import shown
+
+        days = [{"day": p.day, "round": p.round, **p.diagnostics["prior"]} for p in proposals
+                if p.diagnostics.get("prior")]
+        source = shown(config.prior) if "://" in config.prior else Path(config.prior).name
+        out["prior"] = {"source": source, "same_process": config.prior_same_process, "days": days}
+    if config.approval == "required":
+        rows = [r for p in proposals for r in p.rows]
+        out["review"] = {
+            "rounds": len(proposals),
+            "approved": sum(p.status == "approved" for p in proposals),
+            "rejected": sum(p.status == "rejected" for p in proposals),
+            "rows_as_proposed": sum(r.outcome == "approved" and r.origin != "manual" for r in rows),
+            "rows_edited": sum(r.outcome == "edited" for r in rows),
+            "rows_added": sum(r.origin == "manual" for r in rows),
+            "rows_removed": sum(r.outcome == "rejected" for p in proposals if p.status == "approved" for r in p.rows),
+        }
+    return out
 
 
 def write_outputs(result: CampaignResult, scenario: Scenario, out_dir: Path) -> None:

@@ -55,6 +55,10 @@ def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, c
             tasks[day] = progress.add_task("", total=total, day=day)
         progress.update(tasks[day], completed=done)
 
+    if config is not None and config.prior is not None:
+        from lab.campaign.runner import check_prior
+
+        check_prior(config, None)  # a bad prior is refused before the store is made
     try:
         with runner_session(out, store, create=config is not None) as (db, control):
             if config is not None:

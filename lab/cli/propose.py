@@ -15,25 +15,26 @@ from optimizers.search_space import SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits
 
 
-def _read_observations(path: Path) -> pd.DataFrame:
-    """The observation table; a missing or header-less file is a user error."""
+def _read_observations(path: Path, option: str = "--observations") -> pd.DataFrame:
+    """The observation table (or another table of the same form, e.g. `--prior`); a missing or header-less file
+    is a user error."""
     if path.is_dir():
-        raise fail(f"--observations: {path} is a directory; give the CSV file")
+        raise fail(f"{option}: {path} is a directory; give the CSV file")
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
-        raise fail(f"--observations: file {path} does not exist") from None
+        raise fail(f"{option}: file {path} does not exist") from None
     except pd.errors.EmptyDataError:
-        raise fail(f"--observations: file {path} is empty (it needs at least the header row)") from None
+        raise fail(f"{option}: file {path} is empty (it needs at least the header row)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise fail(f"--observations: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
+        raise fail(f"{option}: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
     except OSError as exc:
-        raise fail(f"--observations: cannot read {path} ({exc.strerror or exc})") from None
+        raise fail(f"{option}: cannot read {path} ({exc.strerror or exc})") from None
     with open(path, newline="", encoding="utf-8") as f:
         header = [c.strip() for c in next(csv.reader(f), [])]
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
-        raise fail(f"--observations: column {dupes[0]!r} appears {header.count(dupes[0])} times in the header")
+        raise fail(f"{option}: column {dupes[0]!r} appears {header.count(dupes[0])} times in the header")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -61,11 +62,26 @@ def command(
         None, "--min-volume-ul", min=0.0, help="Pump minimum: mixture components below it are set to 0 and renormalised."
     ),
     mix_volume_ul: float = typer.Option(100.0, "--mix-volume-ul", min=1e-9, help="Volume of one mix, uL."),
+    prior: Path | None = typer.Option(
+        None, "--prior", help="Past measurements (CSV: the parameter columns and objective columns) entered as a "
+        "related task: a multi-task GP learns how far they carry over."),
+    prior_same_process: bool = typer.Option(False, "--prior-same-process",
+                                            help="Take --prior's rows as measurements of this very process."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
+    models: dict = {}
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
         frame = _read_observations(observations)
+        if prior is not None:
+            from optimizers.prior import fit_prior
+
+            fit = fit_prior(search_space, frame, _read_observations(prior, "--prior"), seed,
+                            same_process=prior_same_process)
+            frame, models = fit.observations, fit.models
+            learned = ", ".join(f"{k} {v:.3f}" for k, v in fit.correlations.items())
+            typer.echo(f"prior: {fit.rows} rows, {fit.mode}" + (f"; learned task correlation {learned}" if learned else ""),
+                       err=True)
         result = propose(
             search_space,
             frame,
@@ -74,6 +90,7 @@ def command(
             strategy=strategy,
             dispense=_dispense(search_space, min_volume_ul, mix_volume_ul),
             layout=BatchLayout(replicates=replicates, max_recipes=max_recipes),
+            objective_models=models or None,
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -50,8 +50,28 @@ def _facts(summary: dict) -> str:
     for name, opt in summary["world_optimum"].items():
         best = summary["best_true"][name][-1]
         rows.append((f"best true {name} / world optimum", f"{best:.4g} / {opt:.4g}"))
+    rows += _prior_rows(summary.get("prior"))
+    review = summary.get("review")
+    if review:
+        rows.append(("proposals reviewed", f"{review['rounds']} round(s): {review['approved']} approved, "
+                     f"{review['rejected']} rejected; rows {review['rows_as_proposed']} as proposed, "
+                     f"{review['rows_edited']} edited, {review['rows_removed']} removed, {review['rows_added']} added"))
     cells = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return f"<table class='facts'>{cells}</table>"
+
+
+def _prior_rows(prior: dict | None) -> list[tuple[str, str]]:
+    """The prior and how much it weighed: the task correlation the multi-task GP learned, day by day."""
+    if not prior:
+        return []
+    how = "same process (its rows taken as the campaign's)" if prior["same_process"] else \
+        "a related task (multi-task GP, correlation learned)"
+    rows = [("prior", f"{prior['source']}: {how}")]
+    for d in prior["days"]:
+        learned = ", ".join(f"{k} {v:.2f}" for k, v in d.get("task_correlation", {}).items())
+        rows.append((f"prior on day {d['day']}" + (f" (round {d['round']})" if d["round"] > 1 else ""),
+                     f"{d['mode']}, {d['rows']} rows" + (f"; learned task correlation {learned}" if learned else "")))
+    return rows
 
 
 def _front_figure(recipes: pd.DataFrame, objs, front: np.ndarray, summary: dict) -> str:
