@@ -9,6 +9,7 @@ SIGTERM and SIGINT set the stop event: the runner finishes the step it is in and
 
 from __future__ import annotations
 
+import getpass
 import signal
 import threading
 from contextlib import contextmanager
@@ -89,3 +90,11 @@ def select_campaign(store: Store, name: str | None, *, unfinished: bool = False)
     if len(pool) > 1:
         raise StoreError(f"--campaign: the store holds several campaigns {[c.name for c in pool]}; name one")
     return pool[0]
+
+
+def login_name() -> str:
+    """Who runs this command (recorded as the one who decided or entered results when no name is given)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

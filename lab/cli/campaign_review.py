@@ -8,7 +8,6 @@ campaign, its runner carries on instead (it polls the store for the decision).
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
@@ -31,10 +30,11 @@ def approve(
 ) -> None:
     """Approve the day awaiting approval (as proposed or as edited), then carry the campaign on."""
     from lab.campaign.approval import approve_day
+    from lab.campaign.session import login_name
 
     with user_errors():
         info, runner = _decide(out, store, campaign, lambda db, info: approve_day(
-            db, info, edited=edited, by=by or _login(), note=note), "approved")
+            db, info, edited=edited, by=by or login_name(), note=note), "approved")
         if runner is None:
             _execute(_writable_dir(out) if out is not None else None, store, quiet, campaign=info.name)
 
@@ -50,10 +50,11 @@ def reject(
 ) -> None:
     """Reject the day's proposal whole and have it proposed again (keeping `--pin`'s recipes), then wait again."""
     from lab.campaign.approval import reject_day
+    from lab.campaign.session import login_name
 
     with user_errors():
         info, runner = _decide(out, store, campaign, lambda db, info: reject_day(
-            db, info, pins=pin, by=by or _login(), note=note), "rejected")
+            db, info, pins=pin, by=by or login_name(), note=note), "rejected")
         if runner is None:
             _execute(_writable_dir(out) if out is not None else None, store, quiet, campaign=info.name)
 
@@ -79,11 +80,3 @@ def _decide(out: Path | None, store: str | None, campaign: str | None, record, v
     if runner is not None:
         console.print(f"the runner (pid {runner.pid} on {runner.host}) carries on", highlight=False)
     return info, runner
-
-
-def _login() -> str:
-    """The login name of whoever runs the command (recorded as the decider when `--by` is not given)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

@@ -45,8 +45,7 @@ def import_readings(
 ) -> None:
     """Add readings taken by hand, in one transaction: all or nothing; the same file twice changes nothing."""
     from lab.campaign.manual_readings import import_readings_file
-    from lab.campaign.session import select_campaign, store_url_for
-    from lab.cli.campaign_review import _login
+    from lab.campaign.session import login_name, select_campaign, store_url_for
     from lab.errors import ConfigError
     from lab.store import Store
 
@@ -55,7 +54,7 @@ def import_readings(
             raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
         with Store(store_url_for(out, store), create=False) as db:
             info = select_campaign(db, campaign)
-            done = import_readings_file(db, info, readings, by=by or _login(), instrument=instrument, note=note)
+            done = import_readings_file(db, info, readings, by=by or login_name(), instrument=instrument, note=note)
     if done.already:
         typer.echo(f"{readings.name} was imported on {done.at:%Y-%m-%d %H:%M} by {done.by}: nothing changed")
     elif done.readings_added == 0:
