@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterator
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from lab.campaign.lock import lock_is_stale
 from lab.dashboard.objectives import best_so_far, campaign_objectives, maximized, objective_values, pareto_mask
@@ -30,9 +33,21 @@ UNKNOWN_CAMPAIGN = "campaign: no campaign "
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w-])")
 
 
+@contextmanager
+def _reading(url: str) -> Iterator[Store]:
+    """The store at `url` opened read-only; a database error while reading (a store whose first transaction is
+    still being written has no tables yet) becomes a one-line `StoreError`."""
+    try:
+        with Store(url, read_only=True, create=False) as db:
+            yield db
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise StoreError(f"store {url!r} cannot be read now: {detail}") from None
+
+
 def read_campaigns(url: str) -> list[dict]:
     """Every campaign of the store at `url`: id, name, scenario, status (oldest first)."""
-    with Store(url, read_only=True, create=False) as db:
+    with _reading(url) as db:
         return [{"id": c.id, "name": c.name, "scenario": c.scenario, "status": c.status} for c in db.campaigns()]
 
 
@@ -48,7 +63,7 @@ def read_snapshot(url: str, campaign: str | None = None, recent: int = 12, failu
     Raises:
         StoreError: the store cannot be opened, or has no campaign called `campaign`.
     """
-    with Store(url, read_only=True, create=False) as db:
+    with _reading(url) as db:
         infos = db.campaigns()
         listed = [{"id": c.id, "name": c.name, "scenario": c.scenario, "status": c.status} for c in infos]
         base = {"read_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "campaigns": listed}

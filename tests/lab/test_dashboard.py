@@ -2,7 +2,9 @@
 
 The API tests use Starlette's TestClient on a one-day campaign run here. The browser test starts a short emulated
 campaign and the dashboard in subprocesses, loads the page in headless Chromium (Debian's `chromium` and
-`chromium-driver`; skipped when they are not installed) and watches the film count rise and the figures draw.
+`chromium-driver`; skipped when they are not installed) and watches the film count rise and the figures draw. The
+runner is held (SIGSTOP) from the moment its campaign is in the store until the page shows its first count, then let
+go (SIGCONT): however fast the machine, the page sees the campaign before it ends.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +28,8 @@ from typer.testing import CliRunner
 from lab.cli import app as cli_app
 from lab.dashboard.app import create_app
 from lab.dashboard.objectives import campaign_objectives, pareto_mask
+from lab.dashboard.snapshot import read_campaigns
+from lab.errors import StoreError
 from lab.store import Store, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,6 +159,12 @@ def test_unknown_campaign_and_unreadable_store(finished, tmp_path):
     assert response.status_code == 404 and "nope" in response.json()["error"]
     gone = TestClient(create_app(sqlite_url(tmp_path / "missing.sqlite"))).get("/api/state")
     assert gone.status_code == 503 and "missing.sqlite" in gone.json()["error"]
+    con = sqlite3.connect(tmp_path / "young.sqlite")  # a store whose first transaction has not committed yet
+    con.execute("CREATE TABLE other (x INTEGER)")
+    con.commit()
+    con.close()
+    young = TestClient(create_app(sqlite_url(tmp_path / "young.sqlite"))).get("/api/state")
+    assert young.status_code == 503 and "cannot be read now" in young.json()["error"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -211,6 +223,14 @@ def _wait_for(condition, timeout_s: float, what: str, poll_s: float = 0.2):
     raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
+def _has_campaign(out: Path) -> bool:
+    """Whether the store in `out` can be read and holds a campaign (its first transactions have committed)."""
+    try:
+        return bool(read_campaigns(sqlite_url(out / "lab.sqlite")))
+    except StoreError:
+        return False
+
+
 def _browser(profile: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -234,11 +254,13 @@ def test_browser_page_follows_a_running_campaign(tmp_path):
     campaign = _lab(["campaign", "run", "--scenario", "p3ht-cnt", "--days", "2", "--batch", "24", "--droplets", "3",
                      "--hardware", "emulated", "--out", str(out), "--quiet"], tmp_path / "campaign.log")
     dashboard = driver = None
+    paused = False
     try:
-        _wait_for(lambda: (out / "lab.sqlite").is_file() and (out / "lab.sqlite").stat().st_size > 0
-                  or campaign.poll() is not None, 120, "the campaign's store file")
+        _wait_for(lambda: (out / "lab.sqlite").is_file() or campaign.poll() is not None, 120, "the store file")
+        _wait_for(lambda: _has_campaign(out) or campaign.poll() is not None, 120, "the campaign in the store")
         assert campaign.poll() is None, (tmp_path / "campaign.log").read_text()[-2000:]
-        time.sleep(0.3)  # the store's first transaction (its schema and the campaign) commits
+        os.kill(campaign.pid, signal.SIGSTOP)  # hold the runner until the page shows its first count
+        paused = True
         dashboard = _lab(["dashboard", "--out", str(out), "--port", "0", "--refresh", "0.5"], None)
         line = _first_line(dashboard, 60)
         assert line.startswith("dashboard on http://127.0.0.1:"), line or dashboard.communicate(timeout=5)[0]
@@ -254,6 +276,8 @@ def test_browser_page_follows_a_running_campaign(tmp_path):
             return int(text) if text.isdigit() else None
 
         first = _wait_for(lambda: (count(),) if count() is not None else None, 60, "the page's first film count")[0]
+        os.kill(campaign.pid, signal.SIGCONT)
+        paused = False
         seen = [first]
         _wait_for(lambda: seen.append(count()) or (seen[-1] or 0) > first, 120, f"the film count to rise from {first}")
         _wait_for(lambda: seen.append(count()) or seen[-1] == 48, 120, "all 48 films on the page")
@@ -271,6 +295,8 @@ def test_browser_page_follows_a_running_campaign(tmp_path):
         print(f"film counts seen on the page: {seen}")
         assert campaign.wait(timeout=120) == 0, (tmp_path / "campaign.log").read_text()[-2000:]
     finally:
+        if paused:
+            os.kill(campaign.pid, signal.SIGCONT)
         if driver is not None:
             driver.quit()
         if dashboard is not None:
