@@ -8,6 +8,7 @@ import typer
 
 from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, store, world
 from lab.cli._errors import guard_commands
+from lab.cli.dashboard import command as dashboard_command
 from lab.scenarios import scenario_entries
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command(name="hypothesis")(hypothesis.command)
 app.command(name="emulate")(emulate.command)
 app.command(name="bench")(bench.command)
 app.command(name="serve")(serve.command)
+app.command(name="dashboard")(dashboard_command)
 
 
 @app.callback()
