@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from lab.campaign.config import CampaignConfig
-from lab.campaign.cycle import CampaignStopped, DayCycle, ProgressCallback, RunControl, plan_day
+from lab.campaign.control import CampaignStopped, RunControl
+from lab.campaign.cycle import DayCycle, ProgressCallback, plan_day
 from lab.campaign.lock import CampaignLockHolder
+from lab.campaign.session import named, register_campaign
 from lab.errors import ConfigError, StoreError
 from lab.files import write_atomic
 from lab.seeds import integer
@@ -63,11 +64,8 @@ def run_campaign(
     `control` carries the structured log, the crash-test checkpoints and the stop event; `before_day(day)`
     is called before a day is started (not before a day resumed), e.g. to wait for its slot (`lab serve`).
     """
-    name = config.name or f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"
-    if config.name is None:
-        config = config.model_copy(update={"name": name})
-    cid = store.create_campaign(name, config.scenario, config.seed, config.model_dump(mode="json"),
-                                route=_route(scenario) if scenario is not None else None)
+    config = named(config)
+    cid = register_campaign(config, store, route=_route(scenario) if scenario is not None else None)
     return _drive(config, store, cid, scenario, on_progress, control or RunControl(), before_day)
 
 
