@@ -20,6 +20,7 @@ import pandas as pd
 from lab.campaign.config import CampaignConfig
 from lab.campaign.control import CampaignStopped, RunControl
 from lab.campaign.cycle import DayCycle, ProgressCallback, plan_day
+from lab.campaign.events import EventLog
 from lab.campaign.lock import CampaignLockHolder
 from lab.campaign.session import named, register_campaign
 from lab.errors import ConfigError, StoreError
@@ -101,11 +102,14 @@ def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | 
                 config.faults, config.conductivity_model, scenario_file=config.scenario_file
             )
         except BaseException as exc:  # a bad bench or world file: the campaign failed, it is not left running
-            store.finish_campaign(cid, "failed")
-            events.write("campaign_end", status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            _mark_failed(store, cid, events, exc)
             raise
         try:
-            _check_objectives(config, scenario)
+            try:
+                _check_objectives(config, scenario)
+            except ConfigError as exc:  # objectives the scenario does not have: failed too, never left starting
+                _mark_failed(store, cid, events, exc)
+                raise
             store.set_route(cid, _route(scenario))
             store.finish_campaign(cid, "running")
             events.write("campaign_start", campaign_id=cid, days=config.days)
@@ -137,6 +141,12 @@ def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | 
                 scenario.close()
     return CampaignResult(campaign_id=cid, history=history, summary=summary, day_seconds=day_seconds, status=status,
                           scenario=scenario)
+
+
+def _mark_failed(store: Store, cid: int, events: EventLog, exc: BaseException) -> None:
+    """The campaign could not start (its scenario did not build, or does not fit its config): `failed`, logged."""
+    store.finish_campaign(cid, "failed")
+    events.write("campaign_end", status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _pending_days(store: Store, cid: int, days: int) -> list[int]:

@@ -129,6 +129,19 @@ def test_a_runner_killed_at_its_first_torch_import_leaves_a_starting_campaign_th
     assert (out / "history.csv").is_file() and (out / "report.html").is_file()
 
 
+def test_a_campaign_whose_scenario_does_not_fit_is_marked_failed_not_left_starting(tmp_path):
+    config = tmp_path / "campaign.yaml"  # valid on its own; the built scenario has other objectives
+    config.write_text(yaml.safe_dump({"days": 1, "batch": 6, "droplets_per_recipe": 3, "name": "misfit",
+                                      "objectives": ["conductivity", "stability"]}))
+    out = tmp_path / "camp"
+    result = CliRunner().invoke(app, ["campaign", "start", "--config", str(config), "--out", str(out), "-q"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "are not the objectives of scenario 'p3ht-cnt'" in result.stderr
+    info, days, lock, films, report = _only_campaign(out)
+    assert (info.name, info.status, days, lock, films, report.problems) == ("misfit", "failed", [], None, 0, [])
+    assert '"status": "failed"' in (out / "lab.log").read_text()
+
+
 def test_a_starting_campaign_with_days_is_an_integrity_problem(tmp_path):
     with Store(sqlite_url(tmp_path / "lab.sqlite")) as store:
         cid = register_campaign(CampaignConfig(days=1, batch=6, droplets_per_recipe=3, name="odd"), store)
