@@ -30,7 +30,7 @@ import numpy as np
 
 from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
-from lab.campaign.control import CampaignStopped, RunControl  # noqa: F401 - CampaignStopped: also imported from here
+from lab.campaign.control import RunControl
 from lab.campaign.plan import LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step, day_plan
 from lab.errors import LabError
 from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
