@@ -2,7 +2,7 @@
 
 Each command runs in a fresh interpreter (`python -c "from lab.cli import main; main()" ...`, what the `lab`
 console script does) `--runs` times; the table prints the median wall time, whether it is within the limit, and
-the median CPU time (user + sys) of the process: on an idle machine wall ~ CPU; on a loaded one (other jobs on
+its min, and the median CPU time (user + sys) of the process: on an idle machine wall ~ CPU; on a loaded one (other jobs on
 the cores, see the load average printed) the wall time grows and the CPU time says what the command itself needs. `lab campaign status` reads a small campaign (1 day, 6 films) made first in a temporary
 directory; `lab scenario check` checks the P3HT/CNT built-in's scenario file. `--compare DIR` times the same
 commands against another checkout (e.g. the code before a change) in the same run, beside this one.
@@ -70,12 +70,12 @@ def main() -> None:
         repos = {"this checkout": REPO} | ({f"{args.compare}": args.compare.resolve()} if args.compare else {})
         results = {(label, name): timed_runs(argv, repo, args.runs) for name, argv in commands.items()
                    for label, repo in repos.items()}
-    print(f"fresh `lab` processes: median wall time (limit {LIMIT_S} s) and median CPU time of {args.runs} runs; "
+    print(f"fresh `lab` processes: median (min) wall time, limit {LIMIT_S} s, and median CPU time of {args.runs} runs; "
           f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.2f}")
     width = max(len(n) for n in commands)
-    header = f"{'command':<{width}}" + "".join(f" | {label[-30:]:>30}" for label in repos)
+    header = f"{'command':<{width}}" + "".join(f" | {label[-38:]:>38}" for label in repos)
     print(header)
-    print(f"{'':<{width}}" + "".join(f" | {'wall          CPU':>30}" for _ in repos))
+    print(f"{'':<{width}}" + "".join(f" | {'wall (min)               CPU':>38}" for _ in repos))
     print("-" * len(header))
     for name in commands:
         cells = []
@@ -83,8 +83,8 @@ def main() -> None:
             walls, cpus = results[(label, name)]
             wall = statistics.median(walls)
             verdict = "" if name.endswith("(baseline)") else ("ok" if wall <= LIMIT_S else "SLOW")
-            cells.append(f"{wall:6.3f} s {verdict:>4}  {statistics.median(cpus):6.3f} s")
-        print(f"{name:<{width}}" + "".join(f" | {c:>30}" for c in cells))
+            cells.append(f"{wall:6.3f} s ({min(walls):5.3f}) {verdict:>4}  {statistics.median(cpus):6.3f} s")
+        print(f"{name:<{width}}" + "".join(f" | {c:>38}" for c in cells))
     slow = [n for n in commands if not n.endswith("(baseline)")
             and statistics.median(results[("this checkout", n)][0]) > LIMIT_S]
     print("this checkout: " + ("every command within the limit" if not slow else f"over the limit: {', '.join(slow)}"))
