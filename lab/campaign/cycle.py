@@ -23,16 +23,14 @@ Failures: a measuring step that raises is retried `config.retries` times; a stat
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
-from lab.campaign.events import Checkpoints
+from lab.campaign.control import RunControl
 from lab.campaign.plan import LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step, day_plan
 from lab.errors import LabError
 from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
@@ -55,10 +53,6 @@ INTERRUPTED = "interrupted while casting: needs inspection"
 RETRIED_ERRORS = (LabError, DriverError, OSError)
 
 
-class CampaignStopped(Exception):
-    """A stop was asked for (SIGTERM, SIGINT, `lab campaign stop`): the runner stopped between two steps."""
-
-
 @runtime_checkable
 class ResumableMaker(Protocol):
     """A maker that can be resumed after a crash (the simulated and hardware drop casters are)."""
@@ -75,21 +69,6 @@ class ResumableMaker(Protocol):
     def restore(self, recipe: Mapping[str, float], films: Sequence[FilmKey]) -> None:
         """Take back films cast before a restart."""
         ...
-
-
-@dataclass
-class RunControl:
-    """What steers a runner from outside: the structured log and checkpoints, and a stop request."""
-
-    checkpoints: Checkpoints = field(default_factory=Checkpoints)
-    stop: threading.Event = field(default_factory=threading.Event)
-    heartbeat_s: float = 5.0
-    stale_after_s: float = 60.0
-
-    def check_stop(self) -> None:
-        """Raise `CampaignStopped` if a stop was asked for (called between steps)."""
-        if self.stop.is_set():
-            raise CampaignStopped("stop requested")
 
 
 def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tuple[int, list[FilmKey]]]:

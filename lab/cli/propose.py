@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from lab.cli._errors import fail, user_errors
 from lab.files import write_atomic
-from optimizers.propose import STRATEGIES, propose
-from optimizers.search_space import SearchSpace
-from optimizers.settings import BatchLayout, DispenseLimits
+from optimizers.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from optimizers.search_space import SearchSpace
+    from optimizers.settings import DispenseLimits
 
 
 def _read_observations(path: Path) -> pd.DataFrame:
     """The observation table; a missing or header-less file is a user error."""
+    import pandas as pd
+
     if path.is_dir():
         raise fail(f"--observations: {path} is a directory; give the CSV file")
     try:
@@ -40,6 +46,8 @@ def _read_observations(path: Path) -> pd.DataFrame:
 
 def _dispense(space: SearchSpace, min_volume_ul: float | None, mix_volume_ul: float) -> DispenseLimits | None:
     """Dispensing limits on the space's one sum equality (the mixture), if a minimum volume is given."""
+    from optimizers.settings import DispenseLimits
+
     if min_volume_ul is None:
         return None
     sums = [c for c in space.constraints if c.equals is not None and c.weights is None]
@@ -63,6 +71,10 @@ def command(
     mix_volume_ul: float = typer.Option(100.0, "--mix-volume-ul", min=1e-9, help="Volume of one mix, uL."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
+    from optimizers.propose import propose
+    from optimizers.search_space import SearchSpace
+    from optimizers.settings import BatchLayout
+
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
         frame = _read_observations(observations)

@@ -135,6 +135,8 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
         running = [d.index for d in ds if d.status == "running"]
         if running and (len(running) > 1 or running[0] != ds[-1].index):
             p.append(f"campaign {c.name}: days {running} running (only the last day may be)")
+        if c.status == "starting" and ds:
+            p.append(f"campaign {c.name}: starting, yet it has {len(ds)} day(s) (it is running before its first day)")
         if c.status == "done":
             expected = int((c.config or {}).get("days", len(ds)))
             if running or len(ds) != expected:

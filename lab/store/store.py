@@ -12,9 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-import pandas as pd
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -27,6 +26,9 @@ from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
 from lab.store.revisions import check_revision, shown
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
+
+if TYPE_CHECKING:  # pandas only for the reads that return tables: opening a store stays light
+    import pandas as pd
 
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
@@ -44,9 +46,10 @@ def film_states_of(route: Mapping | None) -> tuple[str, ...]:
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
 RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
 
-#: Every state of a day and of a campaign.
+#: Every state of a day and of a campaign. A campaign is `starting` from its record (the runner's first write,
+#: before its scenario is built) until its runner holds the lock and built it; then `running`.
 DAY_STATES = ("running", "done", "partial")
-CAMPAIGN_STATES = ("running", "stopped", "done", "failed")
+CAMPAIGN_STATES = ("starting", "running", "stopped", "done", "failed")
 
 #: Called inside every write transaction just before it commits, with the write's name (a test hook:
 #: `LAB_KILL_AT=commit:<name>:<n>` kills the runner with the transaction half done).
@@ -134,7 +137,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     # ------------------------------------------------------------------ writes
     def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping, route: Mapping | None = None) -> int:
-        """Register a new campaign and return its id.
+        """Register a new campaign (state `starting`) and return its id.
 
         Args:
             route: `{"states": [measuring states in order], "quantities": {state: [quantities]}}`, what a
@@ -143,7 +146,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
         with self._transaction("create_campaign") as s:
             if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
                 raise StoreError(f"campaign {name!r} already exists in the store")
-            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}))
+            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}),
+                         status="starting")
             s.add(c)
             s.flush()
             return c.id
@@ -256,6 +260,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def film_states(self, campaign_id: int, day: int | None = None) -> pd.DataFrame:
         """`sample_id, day, recipe_id, status, failure` of every film (of one day if given)."""
+        import pandas as pd
+
         with self._sessions() as s:
             q = (
                 select(Film.sample_id, Day.index, Film.recipe_id, Film.status, Film.failure)
@@ -290,7 +296,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             day.finished_at = datetime.now(timezone.utc)
 
     def finish_campaign(self, campaign_id: int, status: str = "done") -> None:
-        """Mark a campaign finished (or `stopped`, `failed`; `running` again when resumed)."""
+        """Mark a campaign finished (or `stopped`, `failed`; `running` once built, again when resumed)."""
         if status not in CAMPAIGN_STATES:
             raise StoreError(f"campaign state {status!r} is not one of {CAMPAIGN_STATES}")
         with self._transaction("finish_campaign") as s:
@@ -307,6 +313,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def history(self, campaign_id: int) -> pd.DataFrame:
         """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure."""
+        import pandas as pd
+
         with self._sessions() as s:
             rows = s.execute(
                 select(Film, Day.index, Recipe.id)
