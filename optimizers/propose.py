@@ -27,6 +27,7 @@ from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import nearest_distance, sample_feasible, space_filling_design
 from optimizers.search_space import SUM_RTOL, SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
+from optimizers.strategies import STRATEGIES
 from models.belief import Belief
 from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
 from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch
@@ -35,8 +36,6 @@ __all__ = ["STRATEGIES", "BatchLayout", "DispenseLimits", "KnownObjective", "Pro
 
 log = logging.getLogger(__name__)
 
-#: Strategy names accepted by `propose`.
-STRATEGIES = ("default", "reference", "random", "thompson")
 #: Most rows one proposal may ask for (a month of a 160-a-day lab is 4800).
 MAX_BATCH = 5000
 

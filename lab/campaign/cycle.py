@@ -29,18 +29,15 @@ Failures: a measuring step that raises is retried `config.retries` times; a stat
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
-from lab.campaign.events import Checkpoints
 from lab.campaign.approval import pinned_rows, write_proposal
+from lab.campaign.control import AwaitingApproval, RunControl
 from lab.campaign.plan import (AwaitApproval, LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step,
                                day_plan, plan_day)
 from lab.campaign.proposing import DayProposal
@@ -59,27 +56,13 @@ ProgressCallback = Callable[[int, int, int], None]
 #: Proposes a day's recipes: (day, round, pinned `k x d` or None, explain) -> the proposal.
 Proposer = Callable[[int, int, "np.ndarray | None", bool], DayProposal]
 
-__all__ = ["AwaitingApproval", "CampaignStopped", "DayCycle", "ProgressCallback", "Proposer", "RunControl",
-           "plan_day", "planned_recipes"]
+__all__ = ["DayCycle", "ProgressCallback", "Proposer", "plan_day", "planned_recipes"]
 
 #: The failure of films whose cast was interrupted and could not be resolved by the instruments.
 INTERRUPTED = "interrupted while casting: needs inspection"
 
 #: Errors of a measuring station that a retry may cure (measurements are safe to repeat).
 RETRIED_ERRORS = (LabError, DriverError, OSError)
-
-
-class CampaignStopped(Exception):
-    """A stop was asked for (SIGTERM, SIGINT, `lab campaign stop`): the runner stopped between two steps."""
-
-
-class AwaitingApproval(Exception):
-    """The day's proposal waits for a scientist's decision: the runner stops before anything is dispensed."""
-
-    def __init__(self, day: int, round_: int) -> None:
-        super().__init__(f"day {day}: proposal round {round_} awaits approval")
-        self.day = day
-        self.round = round_
 
 
 @runtime_checkable
@@ -100,21 +83,6 @@ class ResumableMaker(Protocol):
         ...
 
 
-@dataclass
-class RunControl:
-    """What steers a runner from outside: the structured log and checkpoints, and a stop request."""
-
-    checkpoints: Checkpoints = field(default_factory=Checkpoints)
-    stop: threading.Event = field(default_factory=threading.Event)
-    heartbeat_s: float = 5.0
-    stale_after_s: float = 60.0
-    #: where files for people go (a waiting day's `day-N/proposal.csv`); None: nowhere (the store has all)
-    outputs: Path | None = None
-
-    def check_stop(self) -> None:
-        """Raise `CampaignStopped` if a stop was asked for (called between steps)."""
-        if self.stop.is_set():
-            raise CampaignStopped("stop requested")
 
 
 def planned_recipes(recipes: Sequence[RecipeState]) -> list[PlannedRecipe]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,10 +18,13 @@ import numpy as np
 import pandas as pd
 
 from lab.campaign.config import CampaignConfig
-from lab.campaign.cycle import AwaitingApproval, CampaignStopped, DayCycle, ProgressCallback, RunControl, plan_day
+from lab.campaign.control import AwaitingApproval, CampaignStopped, RunControl
+from lab.campaign.cycle import DayCycle, ProgressCallback, plan_day
+from lab.campaign.events import EventLog
 from lab.campaign.lock import CampaignLockHolder
 from lab.campaign.prior import load_prior
 from lab.campaign.proposing import next_recipes
+from lab.campaign.session import named, register_campaign
 from lab.errors import ConfigError, StoreError
 from lab.files import write_atomic
 from lab.scenarios import Scenario, build_scenario
@@ -75,11 +77,8 @@ def run_campaign(
     """
     if config.prior is not None:
         check_prior(config, scenario)
-    name = config.name or f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"
-    if config.name is None:
-        config = config.model_copy(update={"name": name})
-    cid = store.create_campaign(name, config.scenario, config.seed, config.model_dump(mode="json"),
-                                route=_route(scenario) if scenario is not None else None)
+    config = named(config)
+    cid = register_campaign(config, store, route=_route(scenario) if scenario is not None else None)
     return _drive(config, store, cid, scenario, on_progress, control or RunControl(), before_day, await_approval)
 
 
@@ -135,13 +134,16 @@ def _run_days(config: CampaignConfig, store: Store, cid: int, scenario: Scenario
             config.faults, config.conductivity_model, scenario_file=config.scenario_file
         )
     except BaseException as exc:  # a bad bench or world file: the campaign failed, it is not left running
-        store.finish_campaign(cid, "failed")
-        events.write("campaign_end", status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        _mark_failed(store, cid, events, exc)
         raise
     waiting: AwaitingApproval | None = None
     try:
-        _check_objectives(config, scenario)
-        prior = load_prior(config.prior, scenario) if config.prior is not None else None
+        try:
+            _check_objectives(config, scenario)
+            prior = load_prior(config.prior, scenario) if config.prior is not None else None
+        except ConfigError as exc:  # objectives the scenario does not have, a bad prior: failed, never left starting
+            _mark_failed(store, cid, events, exc)
+            raise
         store.set_route(cid, _route(scenario))
         store.finish_campaign(cid, "running")
         events.write("campaign_start", campaign_id=cid, days=config.days)
@@ -201,6 +203,12 @@ def check_prior(config: CampaignConfig, scenario: Scenario | None) -> None:
     finally:
         if scenario is None:
             own.close()
+
+
+def _mark_failed(store: Store, cid: int, events: EventLog, exc: BaseException) -> None:
+    """The campaign could not start (its scenario did not build, or does not fit its config): `failed`, logged."""
+    store.finish_campaign(cid, "failed")
+    events.write("campaign_end", status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _pending_days(store: Store, cid: int, days: int) -> list[int]:

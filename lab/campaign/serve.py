@@ -6,20 +6,25 @@ after each proposal for the scientist's decision (`ApprovalWait`), with the stat
 is held while a person reviews; an approval casts, a rejection proposes again. Slots follow
 `CampaignConfig.schedule`: `every_hours` after the previous day's start (the first one at once when
 `start_now`), or `daily_at` HH:MM local time. A stop (SIGTERM, `lab campaign stop`) ends the wait.
-The clock is injected, so tests run a week of days in milliseconds.
+The clock is injected, so tests run a week of days in milliseconds. A new campaign is recorded (`starting`)
+before the runner (torch, botorch) is imported, so a server killed at any moment is resumed by the next one.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lab.campaign.config import CampaignConfig, Schedule
-from lab.campaign.cycle import ProgressCallback, RunControl
-from lab.campaign.runner import CampaignResult, resume_campaign, run_campaign
+from lab.campaign.control import RunControl
+from lab.campaign.session import register_campaign
 from lab.errors import ConfigError
 from lab.store import Store
+
+if TYPE_CHECKING:
+    from lab.campaign.cycle import ProgressCallback
+    from lab.campaign.runner import CampaignResult
 
 
 class Clock(Protocol):
@@ -126,10 +131,13 @@ def serve_campaign(config: CampaignConfig, store: Store, *, control: RunControl 
             last_start = days[-1].started_at.replace(tzinfo=days[-1].started_at.tzinfo or timezone.utc)
     gate = ScheduleGate(config.schedule, clock, control, last_start, poll_s)
     approvals = ApprovalWait(clock, control, poll_s)
-    if found:
-        result = resume_campaign(store, found[0].id, on_progress=on_progress, control=control, before_day=gate,
-                                 await_approval=approvals)
-    else:
-        result = run_campaign(config, store, on_progress=on_progress, control=control, before_day=gate,
-                              await_approval=approvals)
+    if not found and config.prior is not None:
+        from lab.campaign.runner import check_prior
+
+        check_prior(config, None)  # a bad prior is refused before the campaign is recorded
+    cid = found[0].id if found else register_campaign(config, store)
+    from lab.campaign.runner import resume_campaign  # heavy (torch, botorch): once the campaign is recorded
+
+    result = resume_campaign(store, cid, on_progress=on_progress, control=control, before_day=gate,
+                             await_approval=approvals)
     return result, gate

@@ -11,6 +11,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from rich.table import Table
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
 from lab.scenarios import DEFAULT_SCENARIO, scenario_entries
+
+if TYPE_CHECKING:
+    from lab.store.progress import DayInfo
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 
@@ -36,11 +40,14 @@ def _writable_dir(out: Path) -> Path:
 
 
 def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, campaign: str | None = None) -> None:
-    """Run a new campaign (`config`) or resume one, with a progress bar; write the outputs; report."""
+    """Run a new campaign (`config`) or resume one, with a progress bar; write the outputs; report.
+
+    A new campaign is recorded (`starting`) before the runner and its torch/botorch are imported: a runner
+    killed at any moment leaves a campaign `lab campaign resume` carries on.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lab.campaign.runner import resume_campaign, run_campaign
-    from lab.campaign.session import runner_session, select_campaign
+    from lab.campaign.session import register_campaign, runner_session, select_campaign
 
     console = Console(stderr=True, quiet=quiet)
     t0 = time.perf_counter()
@@ -61,11 +68,11 @@ def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, c
         check_prior(config, None)  # a bad prior is refused before the store is made
     try:
         with runner_session(out, store, create=config is not None) as (db, control):
-            if config is not None:
-                result = run_campaign(config, db, on_progress=on_progress, control=control)
-            else:
-                info = select_campaign(db, campaign, unfinished=True)
-                result = resume_campaign(db, info.id, on_progress=on_progress, control=control)
+            cid = register_campaign(config, db) if config is not None else \
+                select_campaign(db, campaign, unfinished=True).id
+            from lab.campaign.runner import resume_campaign  # heavy: torch, botorch, the scenario
+
+            result = resume_campaign(db, cid, on_progress=on_progress, control=control)
     finally:
         if tasks:
             progress.stop()
@@ -210,7 +217,7 @@ def status(
                 finished = sum(d.status in ("done", "partial") for d in days)
                 console.print(f"[bold]{info.name}[/]  {info.scenario}  [bold]{info.status}[/]  "
                               f"days {finished}/{total}  {runner}", highlight=False)
-                console.print(_day_table(db.progress(info.id), days, info.route.get("states", [])))
+                console.print(_day_table(db.film_counts(info.id), days, info.route.get("states", [])))
                 for d in days:
                     if d.status == "awaiting approval":
                         console.print(_awaiting_line(db, info.id, d.index, out), highlight=False)
@@ -226,15 +233,15 @@ def _awaiting_line(db, cid: int, day: int, out: Path | None) -> str:
             "`lab campaign approve` or `lab campaign reject`")
 
 
-def _day_table(counts, days, route: list[str]) -> Table:
+def _day_table(counts: dict[int, dict[str, int]], days: list[DayInfo], route: list[str]) -> Table:
     """Films per state (the stations' states in route order) for each day."""
     states = ["planned", "cast", *route, "measured", "failed"]
-    states += [s for s in getattr(counts, "columns", []) if s not in states]
+    states += sorted({s for row in counts.values() for s in row} - set(states))
     table = Table("day", "status", *states, "quarantined")
     for d in days:
-        row = counts.loc[d.index] if len(counts) and d.index in counts.index else None
-        cells = [str(int(row[s])) if row is not None and s in row.index and row[s] else "" for s in states]
-        table.add_row(str(d.index), d.status, *cells, ", ".join(d.quarantined) or "")
+        row = counts.get(d.index, {})
+        table.add_row(str(d.index), d.status, *(str(row[s]) if row.get(s) else "" for s in states),
+                      ", ".join(d.quarantined) or "")
     return table
 
 

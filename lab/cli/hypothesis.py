@@ -7,16 +7,15 @@ Registered by the root app as `app.command(name="hypothesis")(command)`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 
 from lab.cli._errors import user_errors
 from lab.errors import ConfigError
-from lab.reports.hypothesis_report import write_hypothesis_report
-from models.graph_selection import SelectionSettings
-from models.hypothesis_test import run_hypothesis_test
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _names(option: str, text: str) -> list[str]:
@@ -29,6 +28,8 @@ def _names(option: str, text: str) -> list[str]:
 
 def read_frame(path: Path) -> pd.DataFrame:
     """Read the data CSV, turning I/O and parse failures into one-line `ConfigError`s."""
+    import pandas as pd
+
     if not path.is_file():
         raise ConfigError(f"--data {path}: no such file")
     try:
@@ -41,6 +42,9 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 def take_logs(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Replace each named column by its natural log; every value present must be a positive number."""
+    import numpy as np
+    import pandas as pd
+
     frame = frame.copy()
     for name in columns:
         if name not in frame.columns:
@@ -67,6 +71,10 @@ def command(
     out: Path = typer.Option(..., "--out", help="Output directory: report.html and scores.json."),
 ) -> None:
     """Score every candidate graph recipe -> intermediates -> target by grouped cross-validation; report."""
+    from lab.reports.hypothesis_report import write_hypothesis_report
+    from models.graph_selection import SelectionSettings
+    from models.hypothesis_test import run_hypothesis_test
+
     with user_errors():
         input_names = _names("--inputs", inputs)
         intermediate_names = _names("--intermediates", intermediates)

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from lab.cli._errors import fail, user_errors
 from lab.files import write_atomic
-from optimizers.propose import STRATEGIES, propose
-from optimizers.search_space import SearchSpace
-from optimizers.settings import BatchLayout, DispenseLimits
+from optimizers.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from optimizers.search_space import SearchSpace
+    from optimizers.settings import DispenseLimits
 
 
 def _read_observations(path: Path, option: str = "--observations") -> pd.DataFrame:
     """The observation table (or another table of the same form, e.g. `--prior`); a missing or header-less file
     is a user error."""
+    import pandas as pd
+
     if path.is_dir():
         raise fail(f"{option}: {path} is a directory; give the CSV file")
     try:
@@ -41,6 +47,8 @@ def _read_observations(path: Path, option: str = "--observations") -> pd.DataFra
 
 def _dispense(space: SearchSpace, min_volume_ul: float | None, mix_volume_ul: float) -> DispenseLimits | None:
     """Dispensing limits on the space's one sum equality (the mixture), if a minimum volume is given."""
+    from optimizers.settings import DispenseLimits
+
     if min_volume_ul is None:
         return None
     sums = [c for c in space.constraints if c.equals is not None and c.weights is None]
@@ -69,6 +77,10 @@ def command(
                                             help="Take --prior's rows as measurements of this very process."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
+    from optimizers.propose import propose
+    from optimizers.search_space import SearchSpace
+    from optimizers.settings import BatchLayout
+
     models: dict = {}
     with user_errors():
         search_space = SearchSpace.from_yaml(space)

@@ -141,6 +141,8 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
         for d in ds:
             if d.status == AWAITING_APPROVAL and any(r.day_id == d.id for r in recipes.values()):
                 p.append(f"campaign {c.name}: day {d.index} awaits approval but already has recipes")
+        if c.status == "starting" and ds:
+            p.append(f"campaign {c.name}: starting, yet it has {len(ds)} day(s) (it is running before its first day)")
         if c.status == "done":
             expected = int((c.config or {}).get("days", len(ds)))
             if running or len(ds) != expected:

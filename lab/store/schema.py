@@ -36,7 +36,8 @@ class Campaign(Base):
     scenario: Mapped[str] = mapped_column(String(50))
     seed: Mapped[int] = mapped_column(Integer)
     config: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    #: starting (recorded, not built yet) -> running -> done | stopped | failed (see `CAMPAIGN_STATES`)
+    status: Mapped[str] = mapped_column(String(20), default="starting")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     #: what the store needs to check the campaign: `route` (measuring states in order) and `quantities`
     #: (state -> quantities a film must have once it reached that state)

@@ -12,9 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-import pandas as pd
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -29,6 +28,9 @@ from lab.store.progress import ProgressMixin
 from lab.store.proposals import AWAITING_APPROVAL, ProposalMixin, auto_proposal
 from lab.store.revisions import check_revision, shown
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
+
+if TYPE_CHECKING:  # pandas only for the reads that return tables: opening a store stays light
+    import pandas as pd
 
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
@@ -46,9 +48,11 @@ def film_states_of(route: Mapping | None) -> tuple[str, ...]:
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
 RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped", "imported")
 
-#: Every state of a day and of a campaign (`awaiting approval`: a proposal waits for a scientist's decision).
+#: Every state of a day and of a campaign. A campaign is `starting` from its record (the runner's first write,
+#: before its scenario is built) until its runner holds the lock and built it; then `running`. A day (and its
+#: campaign) is `awaiting approval` while a proposal waits for a scientist's decision.
 DAY_STATES = ("running", "done", "partial", AWAITING_APPROVAL)
-CAMPAIGN_STATES = ("running", "stopped", "done", "failed", AWAITING_APPROVAL)
+CAMPAIGN_STATES = ("starting", "running", "stopped", "done", "failed", AWAITING_APPROVAL)
 
 #: Called inside every write transaction just before it commits, with the write's name (a test hook:
 #: `LAB_KILL_AT=commit:<name>:<n>` kills the runner with the transaction half done).
@@ -136,7 +140,7 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
 
     # ------------------------------------------------------------------ writes
     def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping, route: Mapping | None = None) -> int:
-        """Register a new campaign and return its id.
+        """Register a new campaign (state `starting`) and return its id.
 
         Args:
             route: `{"states": [measuring states in order], "quantities": {state: [quantities]}}`, what a
@@ -145,7 +149,8 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
         with self._transaction("create_campaign") as s:
             if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
                 raise StoreError(f"campaign {name!r} already exists in the store")
-            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}))
+            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}),
+                         status="starting")
             s.add(c)
             s.flush()
             return c.id
@@ -263,6 +268,8 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
 
     def film_states(self, campaign_id: int, day: int | None = None) -> pd.DataFrame:
         """`sample_id, day, recipe_id, status, failure` of every film (of one day if given)."""
+        import pandas as pd
+
         with self._sessions() as s:
             q = (
                 select(Film.sample_id, Day.index, Film.recipe_id, Film.status, Film.failure)
@@ -297,7 +304,7 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
             day.finished_at = datetime.now(timezone.utc)
 
     def finish_campaign(self, campaign_id: int, status: str = "done") -> None:
-        """Mark a campaign finished (or `stopped`, `failed`; `running` again when resumed)."""
+        """Mark a campaign finished (or `stopped`, `failed`; `running` once built, again when resumed)."""
         if status not in CAMPAIGN_STATES:
             raise StoreError(f"campaign state {status!r} is not one of {CAMPAIGN_STATES}")
         with self._transaction("finish_campaign") as s:
@@ -317,6 +324,8 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
 
         A quantity read twice on a film (a station's reading, then one entered by hand) shows the later reading.
         """
+        import pandas as pd
+
         with self._sessions() as s:
             rows = s.execute(
                 select(Film, Day.index, Recipe.id)

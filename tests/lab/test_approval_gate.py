@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from crash_harness import CliProcess
 from lab.campaign.config import CampaignConfig, Schedule
-from lab.campaign.cycle import RunControl
+from lab.campaign.control import RunControl
 from lab.campaign.events import KILL_ENV
 from lab.cli import app
 from lab.store import Store, sqlite_url

@@ -1,21 +1,17 @@
 """`lab world`: calibrate the P3HT/CNT simulator world on real films and print its landscape facts.
 
 A command group of the scenario, mounted by `lab.cli` through the registry entry's `commands`; `lab.cli` turns
-the user errors the commands raise into one line on stderr and exit code 2.
+the user errors the commands raise into one line on stderr and exit code 2. Imported whenever `lab` starts, so
+it stays light: the world (numpy, scipy, sklearn) is imported inside the commands.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
-from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
-from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld, default_params_path
 
 app = typer.Typer(help="The P3HT/CNT simulator world: calibration and landscape facts.", no_args_is_help=True)
 
@@ -27,6 +23,9 @@ def calibrate(
     seed: int = typer.Option(0, "--seed", help="Seed of k-means, pseudo-points, CV shuffling, optimum search."),
 ) -> None:
     """Fit the conductivity landscape, print the grouped-CV R2 table and write the parameters."""
+    from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
+    from lab.scenarios.p3ht_cnt.world import default_params_path
+
     console = Console()
     params, report = calibrate_p3ht_cnt(data or default_data_path(), seed=seed)
     path = params.save(out or default_params_path())
@@ -44,6 +43,11 @@ def calibrate(
 @app.command()
 def info(params: Path = typer.Option(None, "--params", help="params.json (default: the shipped one).")) -> None:
     """Print the world optimum and landscape facts."""
+    import numpy as np
+
+    from lab.scenarios.p3ht_cnt.landscape import COMPONENTS
+    from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld
+
     console = Console()
     world = P3HTCNTWorld.default(params_path=params)
     recipe, sigma = world.optimum()
