@@ -246,6 +246,11 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
     partial = [d.index for d in store.days(cid) if d.status == "partial"]
     optimum = scenario.world_optimum()
     best = {n: [d["best_true"][n] for d in per_day] for n in names}
+    front = scenario.best_known_hypervolume
+    regret = {} if front is None else {
+        "hypervolume_regret": [front - d["hypervolume"] for d in per_day],
+        "hypervolume_of_front": front,
+    }
     return {
         "scenario": config.scenario,
         "seed": config.seed,
@@ -260,6 +265,7 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
             n: [abs(optimum[n] - v) for v in best[n]] for n in names
         },
         "hypervolume": [d["hypervolume"] for d in per_day],
+        **regret,
         "hypervolume_reference": scenario.hypervolume_reference().tolist(),
         "hypervolume_space": scenario.hypervolume_space_description,
         "day_seconds": day_seconds,
