@@ -68,7 +68,9 @@ class GraphBeliefSettings(BaseModel):
         description="intermediates the 'best' structure may route through",
     )
     selection: SelectionSettings = Field(
-        SelectionSettings(max_path_length=3, n_folds=3, n_resamples=5, n_mc_samples=16),
+        # the optimizer needs the structure only: no nested score, hyperparameters shared across folds (fast)
+        SelectionSettings(max_path_length=3, n_folds=3, n_resamples=5, n_mc_samples=16, hyperparameters="shared",
+                          outer_folds=0),
         description="graph scoring of the 'best' structure",
     )
     max_train_rows: int = Field(300, ge=10, le=5000, description="training-row cap per GP node")
@@ -227,7 +229,7 @@ def _best_parents(frame: pd.DataFrame, groups: np.ndarray, settings: GraphBelief
             list(settings.candidate_intermediates),
             LN_CONDUCTIVITY,
             groups,
-            settings.selection,
+            settings.selection.model_copy(update={"outer_folds": 0}),  # the structure only: no nested score
             physics=CONDUCTIVITY_LAW,
         )
     except ValueError as exc:
