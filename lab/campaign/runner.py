@@ -100,7 +100,8 @@ def _drive(config: CampaignConfig, store: Store, cid: int, scenario: Scenario | 
         try:
             scenario = scenario or build_scenario(
                 config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
-                config.faults, config.conductivity_model, scenario_file=config.scenario_file
+                config.faults, config.conductivity_model, scenario_file=config.scenario_file,
+                thickness_rule=config.thickness_rule,
             )
         except BaseException as exc:  # a bad bench or world file: the campaign failed, it is not left running
             store.finish_campaign(cid, "failed")
@@ -322,7 +323,7 @@ def plan_next_day(store: Store, campaign_id: int) -> list:
         quarantined = dict(known.quarantined)
     else:
         scenario = build_scenario(config.scenario, config.seed, config.thickness_fraction, "simulated", None, None,
-                                  config.conductivity_model, scenario_file=config.scenario_file)
+                                  config.conductivity_model, scenario_file=config.scenario_file, thickness_rule=config.thickness_rule)
         try:
             X, _strategy = _next_recipes(config, scenario, _history_with_objectives(store, campaign_id, scenario), day)
             names = scenario.space.names

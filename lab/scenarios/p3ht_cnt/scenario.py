@@ -51,6 +51,8 @@ class P3HTCNTScenario(Scenario):
         world: the ground truth (default: the shipped calibration).
         seed: seeds the stations' noise and failures.
         thickness_fraction: share of films whose thickness (hence conductivity) is measured.
+        thickness_rule: which films are profiled (`lab.stations.profiling`; simulated stations; the drivers'
+            stations follow the default, every recipe's first film then spread).
         stations: builds the stations from (world, seed, thickness_fraction, components) instead of the simulated ones,
             and the dispensed components, e.g. `lab.scenarios.p3ht_cnt.bench_stations.emulated_stations(setup)`
             (drivers + emulated instruments).
@@ -71,6 +73,7 @@ class P3HTCNTScenario(Scenario):
         thickness_fraction: float = 1.0,
         stations: StationFactory | None = None,
         conductivity_model: str = "graph",
+        thickness_rule: str = "per_recipe",
     ) -> None:
         if conductivity_model not in ("graph", "gp"):
             raise ConfigError(f"conductivity_model: unknown {conductivity_model!r}; choose graph or gp")
@@ -93,7 +96,7 @@ class P3HTCNTScenario(Scenario):
         self.bench = SimulatedBench(self.world, seed)
         self.maker = SimulatedDropCaster(self.bench)
         optical = SimulatedOpticalStation(self.bench)
-        electrical = SimulatedConductivityStation(self.bench, thickness_fraction)
+        electrical = SimulatedConductivityStation(self.bench, thickness_fraction, thickness_rule)
         self.steps = (
             MeasurementStep(OPTICAL_STATE, optical.measure, OPTICAL_QUANTITIES),
             MeasurementStep(ELECTRICAL_STATE, electrical.measure, ELECTRICAL_QUANTITIES),
