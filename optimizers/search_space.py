@@ -128,6 +128,10 @@ class Objective(BaseModel):
         description="the worst value still worth having, in the column's units: this objective's hypervolume "
         "reference point (default: inferred from the data by botorch's rule)",
     )
+    batch_share: float = Field(
+        0.0, ge=0.0, lt=1.0, description="share of each batch's recipes chosen for this objective alone, by "
+        "Thompson sampling on it (the default strategy; 0: every recipe from the joint trade-off)",
+    )
 
     @property
     def sign(self) -> float:

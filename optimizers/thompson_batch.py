@@ -67,3 +67,18 @@ def chebyshev_thompson_batch(
         chosen.append(best)
         out_of_play[best] = True
     return chosen
+
+
+def single_objective_thompson_batch(samples: torch.Tensor, objective: int, n: int, *,
+                                    blocked: torch.Tensor | None = None, offset: int = 0) -> list[int]:
+    """Pick `n` distinct candidates by Thompson sampling on one objective alone: slot `k` takes the maximizer
+    of draw `(offset + k) mod S` of objective `objective` (`samples`: `S x N x m`, larger is better) among the
+    candidates not `blocked` nor already picked."""
+    S, N, _ = samples.shape
+    out_of_play = torch.zeros(N, dtype=torch.bool) if blocked is None else blocked.clone()
+    chosen: list[int] = []
+    for k in range(min(n, int((~out_of_play).sum()))):
+        best = int(torch.argmax(samples[(offset + k) % S, :, objective].masked_fill(out_of_play, -torch.inf)))
+        chosen.append(best)
+        out_of_play[best] = True
+    return chosen

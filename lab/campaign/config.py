@@ -78,6 +78,11 @@ class CampaignConfig(BaseModel):
     thickness_fraction: float = Field(
         0.15, ge=0.0, le=1.0, description="share of films whose (slow, expensive) thickness is measured"
     )
+    thickness_rule: Literal["per_recipe", "random"] = Field(
+        "per_recipe", description="which films are profiled: per_recipe, every recipe's first film then evenly "
+        "spread to the share (the most information per profile); random: each film with probability "
+        "thickness_fraction (lab.stations.profiling)"
+    )
     conductivity_model: Literal["graph", "gp"] = Field(
         "graph",
         description="graph: GPs of ln Rs (every film) and ln t (profiled films) joined by sigma = 1e7/(Rs t); "

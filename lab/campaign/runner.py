@@ -131,7 +131,8 @@ def _run_days(config: CampaignConfig, store: Store, cid: int, scenario: Scenario
     try:
         scenario = scenario or build_scenario(
             config.scenario, config.seed, config.thickness_fraction, config.hardware, config.hardware_config,
-            config.faults, config.conductivity_model, scenario_file=config.scenario_file
+            config.faults, config.conductivity_model, scenario_file=config.scenario_file,
+            thickness_rule=config.thickness_rule,
         )
     except BaseException as exc:  # a bad bench or world file: the campaign failed, it is not left running
         _mark_failed(store, cid, events, exc)
@@ -270,6 +271,11 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
     partial = [d.index for d in store.days(cid) if d.status == "partial"]
     optimum = scenario.world_optimum()
     best = {n: [d["best_true"][n] for d in per_day] for n in names}
+    front = scenario.best_known_hypervolume
+    regret = {} if front is None else {
+        "hypervolume_regret": [front - d["hypervolume"] for d in per_day],
+        "hypervolume_of_front": front,
+    }
     return {
         "scenario": config.scenario,
         "seed": config.seed,
@@ -284,6 +290,7 @@ def _summary(config: CampaignConfig, scenario: Scenario, store: Store, cid: int,
             n: [abs(optimum[n] - v) for v in best[n]] for n in names
         },
         "hypervolume": [d["hypervolume"] for d in per_day],
+        **regret,
         "hypervolume_reference": scenario.hypervolume_reference().tolist(),
         "hypervolume_space": scenario.hypervolume_space_description,
         "day_seconds": day_seconds,
@@ -373,7 +380,7 @@ def plan_next_day(store: Store, campaign_id: int) -> list:
         quarantined = dict(known.quarantined)
     else:
         scenario = build_scenario(config.scenario, config.seed, config.thickness_fraction, "simulated", None, None,
-                                  config.conductivity_model, scenario_file=config.scenario_file)
+                                  config.conductivity_model, scenario_file=config.scenario_file, thickness_rule=config.thickness_rule)
         try:
             prior = load_prior(config.prior, scenario) if config.prior is not None else None
             X = next_recipes(config, scenario, _history_with_objectives(store, campaign_id, scenario), day,

@@ -124,6 +124,7 @@ def run(
         + ", ".join(f"{e.samples_per_recipe} for {e.name}" for e in scenario_entries().values()) + ")."
     ),
     thickness_fraction: float = typer.Option(0.15, help="Share of films whose thickness is measured (0-1); the graph model fills in the rest."),
+    thickness_rule: str = typer.Option("per_recipe", help="Which films are profiled: per_recipe (every recipe's first film, then spread to the share) or random."),
     hardware: str = typer.Option(
         "simulated", help="simulated: stations in direct Python; emulated: drivers + emulated instruments; "
         "hardware: drivers on the --hardware-config ports (real instruments or `lab emulate`)."
@@ -152,7 +153,7 @@ def run(
         config = CampaignConfig(
             scenario=scenario, scenario_file=str(scenario_file.resolve()) if scenario_file is not None else None,
             days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
-            thickness_fraction=thickness_fraction, hardware=hardware,
+            thickness_fraction=thickness_fraction, thickness_rule=thickness_rule, hardware=hardware,
             hardware_config=str(hardware_config) if hardware_config is not None else None, faults=faults, name=name,
             approval=approval, prior=prior if prior is None or "://" in prior else str(Path(prior).resolve()),
             prior_same_process=prior_same_process,

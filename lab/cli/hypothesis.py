@@ -62,11 +62,14 @@ def command(
     inputs: str = typer.Option(..., "--inputs", help="Recipe columns, comma-separated (the `inputs` node)."),
     intermediates: str = typer.Option("", "--intermediates", help="Measured intermediate columns, comma-separated."),
     target: str = typer.Option(..., "--target", help="Target column."),
-    group_by: str = typer.Option(None, "--group-by", help="Column whose equal values are replicates of one recipe."),
+    group_by: str = typer.Option(None, "--group-by", help="Column whose equal values are replicates of one recipe "
+                                 "(default: rows with identical inputs are one recipe)."),
     log: str = typer.Option("", "--log", help="Columns to replace by their natural log first, comma-separated."),
     max_path_length: int = typer.Option(3, "--max-path-length", help="Longest path inputs -> target, in edges (1-6)."),
     resamples: int = typer.Option(20, "--resamples", help="One-film-per-recipe resamples (>= 1)."),
     folds: int = typer.Option(5, "--folds", help="Grouped cross-validation folds (>= 2)."),
+    outer_folds: int = typer.Option(3, "--outer-folds", help="Nested CV: outer folds scoring the selected graph on "
+                                    "recipes its selection never saw (0: skip; each reruns the whole selection)."),
     seed: int = typer.Option(0, "--seed", help="Seed of folds' MC draws, resamples and bootstrap."),
     out: Path = typer.Option(..., "--out", help="Output directory: report.html and scores.json."),
 ) -> None:
@@ -81,15 +84,18 @@ def command(
         frame = take_logs(read_frame(data), _names("--log", log))
         if group_by is not None and group_by not in frame.columns:
             raise ConfigError(f"--group-by: unknown column {group_by!r}")
-        settings = SelectionSettings(max_path_length=max_path_length, n_resamples=resamples, n_folds=folds, seed=seed)
+        settings = SelectionSettings(max_path_length=max_path_length, n_resamples=resamples, n_folds=folds,
+                                     outer_folds=outer_folds, seed=seed)
         groups = frame[group_by].astype(str).to_numpy() if group_by is not None else None
-        result = run_hypothesis_test(frame, input_names, intermediate_names, target, groups, settings)
+        grouping = f"column {group_by!r}" if group_by is not None else None
+        result = run_hypothesis_test(frame, input_names, intermediate_names, target, groups, settings, grouping=grouping)
         try:
             scores_path, report_path = write_hypothesis_report(result, out)
         except OSError as exc:
             raise ConfigError(f"--out {out}: cannot write ({exc.strerror})") from None
     best = result.cv.graphs[result.ranking[0]].scores
     typer.echo(f"best r2 {best['r2']:.3f} over {len(result.cv.graphs)} graphs; wrote {report_path} and {scores_path}")
+    typer.echo(f"recipes grouped by {result.grouping}; p-values corrected by {result.correction}")
     typer.echo(result.verdict)
 
 

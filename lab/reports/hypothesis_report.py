@@ -52,6 +52,14 @@ def render_hypothesis_report(result: HypothesisResult) -> str:
             ("grouped CV folds", settings.n_folds),
             ("one-film-per-recipe resamples", settings.n_resamples),
             ("MC draws per prediction", settings.n_mc_samples),
+            ("recipes grouped by", result.grouping),
+            ("hyperparameters", "fitted on each fold's training rows" if settings.hyperparameters == "per_fold"
+             else "fitted once on all rows (held-out rows included)"),
+            ("multiple comparisons", result.correction),
+            ("best graph, nested CV r2 (held-out recipes, selection rerun per outer fold)",
+             f"{result.nested.scores['r2']:.3f} ± {result.nested.scores['r2_std']:.3f} ({result.nested.outer_folds} "
+             f"outer folds; {result.nested.selected_r2:.3f} on the folds that selected it)"
+             if result.nested is not None else "not computed"),
             ("seed", settings.seed),
         ],
         columns=["", "value"],
@@ -81,6 +89,7 @@ def _ranked_table(result: HypothesisResult) -> str:
                 "r2 from inputs": f"{scores['r2_from_inputs']:.3f} ± {scores['r2_from_inputs_std']:.3f}",
                 "log-likelihood": f"{scores['log_likelihood']:.1f}",
                 "r2 gain [95 % interval]": f"{gain.estimate:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}]",
+                "p (Holm)": f"{result.comparisons[index].p_holm:.2g}" if index != 0 else "",
             }
         )
     return table_to_html(pd.DataFrame(rows))
@@ -117,13 +126,13 @@ def _forest_plot(result: HypothesisResult) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(shown), 1) + 1.2))
     for row, index in enumerate(shown):
         gain = result.comparisons[index].delta_r2
-        color = "#d62728" if gain.low > 0 else "#7f7f7f"
+        color = "#d62728" if result.comparisons[index].significant else "#7f7f7f"
         ax.plot([gain.low, gain.high], [row, row], color=color, lw=2)
         ax.plot(gain.estimate, row, "o", color=color)
     ax.axvline(0.0, color="k", lw=0.8)
     ax.set_yticks(range(len(shown)), [describe_graph(result.cv.graphs[i].parents) for i in shown], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"r2 gain over {result.target} <- inputs (95 % interval; red: excludes 0)")
+    ax.set_xlabel(f"r2 gain over {result.target} <- inputs (95 % interval; red: significant after Holm)")
     return fig
 
 
@@ -151,9 +160,13 @@ def _method_text() -> str:
         "<p>Each graph is a DAG from the recipe (<code>inputs</code>) through measured intermediates to the target; "
         "each node is a Gaussian process on its parents (BoTorch SingleTaskGP, normalised inputs, standardised "
         "outcome), fitted on the rows where it and its parents are measured. Scores are grouped cross-validation "
-        "(replicates of one recipe never split across folds). <em>r2</em> uses the measured intermediates of the "
+        "(replicates of one recipe never split across folds; without a group column, rows with identical inputs are "
+        "one recipe); each node's hyperparameters are fitted on the training rows of each fold. <em>r2</em> uses the measured intermediates of the "
         "held-out film (unmeasured ones are propagated); <em>r2 from inputs</em> propagates Monte Carlo draws from the "
         "recipe alone. Each resample keeps one film per recipe; scores are means ± std over resamples. The gain "
         "interval is a paired percentile bootstrap over recipes and resamples against the recipe-only graph. "
-        "The best graph is selected among many, so treat a gain whose interval barely excludes 0 with care.</p>"
+        "A gain is called significant when its two-sided p-value (from the bootstrap standard error), "
+        "Holm-adjusted over every comparison with the recipe-only graph, is below 0.05. The best graph is selected "
+        "among many, so its own score is optimistic; the nested score reruns the whole selection on the training "
+        "recipes of each outer fold and scores the graph it picks on the outer held-out recipes.</p>"
     )

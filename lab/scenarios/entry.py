@@ -23,7 +23,7 @@ class ScenarioBuilder(Protocol):
 
     def __call__(self, seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated",
                  hardware_config: str | Path | None = None, faults: float | None = None,
-                 conductivity_model: str = "graph") -> Scenario:
+                 conductivity_model: str = "graph", thickness_rule: str = "per_recipe") -> Scenario:
         ...
 
 

@@ -88,3 +88,7 @@ def test_run_writes_scores_and_a_self_contained_report(data_csv, tmp_path):
     assert best_svg.count("marker-end=") == 3  # edges: inputs -> ratio, inputs -> sigma, ratio -> sigma
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert scores["verdict"].split(" (")[0] in page
+    assert scores["grouping"] == "column 'recipe'" and scores["correction"].startswith("Holm")
+    assert scores["nested"]["outer_folds"] == 3 and scores["nested"]["r2"] > 0.5
+    assert "multiple comparisons" in page and "Holm (family-wise 5 %) over 2 comparisons" in page
+    assert "nested CV r2" in page and f"{scores['nested']['r2']:.3f}" in page
