@@ -10,7 +10,9 @@ is scored against (the references in each built-in's `scenario.yaml`). Issue 13 
 replicate weights, order slope 0.25), a cost reference above the dearest blend (0.12 USD), a fifth of each batch
 on conductivity alone (`batch_share`), each film's `distance_to_data`, every recipe's first film profiled
 (`thickness_rule: per_recipe`), failures a pooled rate unless they depend on the recipe, and the conductivity
-belief's latent paths through the law with Matern-5/2 nodes on warped inputs. Values are rounded to 9 significant
+belief's latent paths through the law with Matern-5/2 nodes on warped inputs. The electrode digest was re-taken
+for the practical NMC532 window (170 mAh/g), the 4C high rate, the regenerated sweep and each cell's
+`utilisation_high` (the one before is kept as `sha256_before_practical_window`). Values are rounded to 9 significant
 digits before hashing, so round-off in the last bits does not count as a change; any change of recipes,
 readings or truth does.
 """

@@ -56,8 +56,12 @@ def test_solver_failure_is_a_failed_result_not_an_exception(model):
     assert result.microstructure["porosity"] > 0.2  # the inputs are still recorded
 
 
-def test_missing_the_voltage_cut_off_is_a_failed_result(model):
-    # A nominal capacity far below the real one: the 1C discharge is still running at the (1.5 h) end time.
+def test_missing_the_voltage_cut_off_is_a_failed_result(model, monkeypatch):
+    # A nominal capacity far below the window's (its capacity left unscaled): the 1C discharge is still running
+    # at the (1.5 h) end time.
+    from lab.scenarios.electrode import p2d
+
+    monkeypatch.delitem(p2d.WINDOW_CAPACITY_MAH_G, "Xu2019")
     result = simulate_recipe(POROUS_THIN, MicrostructureConstants(specific_capacity_mAh_g=100.0), model=model)
     assert result.status == "failed" and "not the voltage cut-off" in result.failure
 
@@ -86,4 +90,16 @@ def test_specific_capacity_matches_the_parameter_set_window(pybamm):
     theta_end = theta[np.argmax(ocp <= values["Lower voltage cut-off [V]"])]
     rho = MicrostructureConstants().am_density_g_cm3 * 1e6  # g/m3
     mah_g = c_max * (theta_end - theta0) * 96485.33 / 3.6 / rho
-    assert MicrostructureConstants().specific_capacity_mAh_g == pytest.approx(mah_g, rel=0.01)
+    from lab.scenarios.electrode.p2d import WINDOW_CAPACITY_MAH_G
+
+    assert WINDOW_CAPACITY_MAH_G["Xu2019"] == pytest.approx(mah_g, rel=0.01)  # as shipped: 245 mAh/g
+    assert MicrostructureConstants().specific_capacity_mAh_g == 170.0  # practical NMC532: the window is scaled to it
+
+
+def test_practical_window_and_high_rate_utilisation(model):
+    # scaled to the practical capacity, the window holds the nominal capacity: C/20 delivers ~all of it, 1C ~90 %
+    slow = simulate_recipe(POROUS_THIN, settings=P2DSettings(low_c_rate=0.05, high_c_rate=4.0), model=model)
+    assert slow.ok and slow.performance["capacity_low_mAh_cm2"] == pytest.approx(
+        slow.performance["nominal_capacity_mAh_cm2"], rel=0.02)
+    assert P2DSettings().high_c_rate == 4.0
+    assert 0.3 < slow.performance["utilisation_high"] < 1.0

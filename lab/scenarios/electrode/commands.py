@@ -31,7 +31,7 @@ def sweep(
     chunk_size: int = typer.Option(4, "--chunk-size", help="Recipes per Dask task."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Simulate N space-filling feasible recipes at 1C and 5C on Dask and write one row per recipe."""
+    """Simulate N space-filling feasible recipes at the low and high C-rates (1C, 4C) on Dask and write one row per recipe."""
     if n < 1:
         raise ConfigError(f"--n {n}: must be >= 1")
     from lab.scenarios.electrode.p2d import import_pybamm

@@ -5,9 +5,10 @@ coating run / recipe slot / cell letter). The line refuses recipes outside the m
 (calendered porosity below the minimum); the space's constraint keeps the optimizer from proposing them.
 
 The cycler measures each cell: thickness (micrometer) and mass (balance) of the punched electrode, giving
-porosity, loading and nominal areal capacity, then a 1C and a 5C discharge giving energy and power density.
+porosity, loading and nominal areal capacity, then a 1C and a 4C discharge giving energy and power density and
+the share of its capacity the cell delivers at 4C (`utilisation_high`).
 Measurement noise (`CyclerSettings`, stated in `summary.json`) is Gaussian, relative for the masses and the
-electrochemistry. A share of cells fails like the P2D solver does (IDA_CONV_FAIL near the end of the 5C
+electrochemistry. A share of cells fails like the P2D solver does (IDA_CONV_FAIL near the end of the 4C
 discharge: ~1 in 15 random recipes, `../shared/science/electrode_p2d.md`), recorded with the reason.
 
 Every random draw comes from a generator keyed by (seed, stream, cell) (`lab.seeds.film_rng`),
@@ -32,10 +33,10 @@ from lab.seeds import film_rng
 _CYCLER_FAILURE, _METROLOGY, _ELECTROCHEMISTRY = "cycler-failure", "metrology", "electrochemistry"
 
 #: Every quantity a successful cycler reading carries: the objectives, then the microstructure.
-CELL_QUANTITIES = ("energy_density", "power_density", *MICROSTRUCTURE_QUANTITIES)
+CELL_QUANTITIES = ("energy_density", "power_density", "utilisation_high", *MICROSTRUCTURE_QUANTITIES)
 
 #: The failure reason of a solver-failure-like cell.
-SOLVER_FAILURE = "P2D solver failure (IDA_CONV_FAIL near the end of the 5C discharge): no energy/power"
+SOLVER_FAILURE = "P2D solver failure (IDA_CONV_FAIL near the end of the 4C discharge): no energy/power"
 
 #: The noise-free properties of a recipe: quantity -> value (the world's truth).
 TruthFunction = Callable[[Mapping[str, float]], Mapping[str, float]]
@@ -44,8 +45,9 @@ TruthFunction = Callable[[Mapping[str, float]], Mapping[str, float]]
 class CyclerSettings(BaseModel):
     """Measurement noise and failure rate of the simulated cycler (standard deviations; relative ones are fractions).
 
-    Defaults: coin cells punched from one coating scatter by ~1-2 % in 1C capacity and more at 5C (wetting,
-    contact resistance), hence 1.5 % on energy and 4 % on power density; a micrometer reads thickness to
+    Defaults: coin cells punched from one coating scatter by ~1-2 % in 1C capacity and more at 4C (wetting,
+    contact resistance), hence 1.5 % on energy and 4 % on power density (and the 4C utilisation, measured in the
+    same discharge); a micrometer reads thickness to
     ~1 um; a balance and punch give the disc mass to ~1 %.
     """
 
@@ -145,7 +147,7 @@ class CoatingCalenderingLine:
 
 
 class SimulatedCycler:
-    """Measures a cell's microstructure (thickness, mass) and its 1C energy and 5C power density, with noise."""
+    """Measures a cell's microstructure (thickness, mass), its 1C energy, 4C power density and 4C utilisation."""
 
     def __init__(self, bench: ElectrodeBench, settings: CyclerSettings | None = None,
                  constants: MicrostructureConstants | None = None) -> None:
@@ -167,9 +169,11 @@ class SimulatedCycler:
         # porosity from mass and volume: the solid volume per area scales with mass / thickness
         porosity = 1.0 - (1.0 - true["porosity"]) * mass_factor * true["thickness_um"] / thickness
         echem = film_rng(seed, _ELECTROCHEMISTRY, film).standard_normal(2)
+        high_rate = max(1.0 + s.power_rel_sd * echem[1], 0.05)  # one 4C discharge: power and utilisation
         values = {
             "energy_density": true["energy_density"] * (1.0 + s.energy_rel_sd * echem[0]),
-            "power_density": true["power_density"] * max(1.0 + s.power_rel_sd * echem[1], 0.05),
+            "power_density": true["power_density"] * high_rate,
+            "utilisation_high": true["utilisation_high"] * high_rate,
             "porosity": porosity,
             "thickness_um": thickness,
             "loading_mg_cm2": loading,

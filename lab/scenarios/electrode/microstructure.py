@@ -64,7 +64,8 @@ class MicrostructureConstants(BaseModel):
     surface_share_at_high_cbd: tuple[float, float] = (7.3, 0.56)
     particle_radius_m: float = Field(5.3e-6, gt=0, description="NMC particle radius (PyBaMM Xu2019).")
     specific_capacity_mAh_g: float = Field(
-        245.0, gt=0, description="AM capacity over the P2D parameter set's 4.2-3.5 V window (Xu2019, checked)."
+        170.0, gt=0, description="Practical NMC532 capacity (mAh/g, 4.2 V charge); the P2D scales the parameter "
+        "set's particle capacity to it (Xu2019's 4.2-3.5 V window holds 245 mAh/g as shipped)."
     )
     min_porosity: float = Field(0.2, gt=0, lt=1, description="Manufacturability limit after calendering.")
 

@@ -110,7 +110,7 @@ def _ragone(best_known_front: pd.DataFrame, history: pd.DataFrame, recipes: pd.D
                         xytext=(4, 4), textcoords="offset points")
     ax.set_yscale("log")
     ax.set_xlabel("energy density at 1C [Wh/L of cathode stack]")
-    ax.set_ylabel("power density at 5C [W/L of cathode stack]")
+    ax.set_ylabel("power density at 4C [W/L of cathode stack]")
     fig.colorbar(sc, ax=ax, label="day", ticks=range(1, days + 1))
     ax.legend(loc="lower left", fontsize=8)
     return figure_to_html(

@@ -9,8 +9,8 @@ the porosity limit are excluded by the space's constraint, so they are never pro
 
 Figures of merit: the hypervolume of the true (noise-free) objectives of everything made, in the space
 (energy_density [Wh/L], log10 power_density [W/L]), both maximized, above the reference point
-the space's references (1250 Wh/L, 100 W/L, `scenario.yaml`), which lies below the worst energy (~1280 Wh/L) and power
-(~124 W/L) of any feasible recipe, so every recipe counts. It is compared with the best-known front of the
+the space's references (850 Wh/L, 200 W/L, `scenario.yaml`), which lies below the worst energy (~894 Wh/L) and power
+(~214 W/L) of any feasible recipe, so every recipe counts. It is compared with the best-known front of the
 world: the non-dominated set of the sweep's P2D values and the surrogate's predictions on a dense feasible
 sample (20,000 recipes, fixed seed) refined locally (`lab.scenarios.electrode.front`), shipped in the world
 cache (`lab.scenarios.electrode.world_cache`).

@@ -6,7 +6,8 @@ One `models.gp_graph.GPGraph` per objective, with the same DAG:
     inputs, porosity, thickness_um -> objective
 
 Power density spans more than a decade and is modelled as ``log(power_density)``; energy density is modelled
-as is. The microstructure is known exactly from the recipe (`microstructure.py`), so predictions condition on
+as is; the high-rate utilisation (delivered / nominal capacity, a measured quantity of every cell, not an
+objective) as ``log(utilisation_high)``. The microstructure is known exactly from the recipe (`microstructure.py`), so predictions condition on
 its computed values rather than drawing them: the GPs only have to learn the electrochemistry. Fitted on the
 shipped sweep (`datasets/electrode_p2d/sweep.csv`, rows with status "ok").
 """
@@ -30,6 +31,8 @@ from models.gp_graph import GPGraph
 
 #: Objectives predicted and the scale each is modelled on.
 OBJECTIVE_SCALES = {"energy_density": "linear", "power_density": "log"}
+#: Everything predicted: the objectives and the high-rate utilisation of each cell.
+OUTPUT_SCALES = {**OBJECTIVE_SCALES, "utilisation_high": "log"}
 #: Intermediate (microstructure) nodes between the recipe and the objectives.
 INTERMEDIATES = ("porosity", "thickness_um")
 
@@ -40,7 +43,7 @@ def default_dataset_path() -> Path:
 
 
 def _node(objective: str) -> str:
-    return f"log_{objective}" if OBJECTIVE_SCALES[objective] == "log" else objective
+    return f"log_{objective}" if OUTPUT_SCALES[objective] == "log" else objective
 
 
 class P2DSurrogate:
@@ -87,13 +90,16 @@ class P2DSurrogate:
         Sets `hyperparameters_` (the GP hyperparameters of every node, same keys).
         """
         ok = data[data["status"] == "ok"] if "status" in data.columns else data
-        ok = ok.dropna(subset=list(OBJECTIVE_SCALES))
+        ok = ok.dropna(subset=[o for o in OUTPUT_SCALES if o in ok.columns])
+        for output in OUTPUT_SCALES:
+            if output not in ok.columns:
+                raise ConfigError(f"data: no column {output!r} (regenerate the sweep with `lab p2d sweep`)")
         if len(ok) < 10:
             raise ConfigError(f"data: {len(ok)} usable rows; the surrogate needs at least 10 with status ok")
         frame = self._frame(ok.reset_index(drop=True))
         self.graphs_: dict[str, GPGraph] = {}
         shared: dict = {}  # the microstructure nodes are the same in both graphs: fit them once
-        for objective, scale in OBJECTIVE_SCALES.items():
+        for objective, scale in OUTPUT_SCALES.items():
             y = ok[objective].to_numpy(dtype=float)
             node = _node(objective)
             frame[node] = np.log(y) if scale == "log" else y
@@ -113,7 +119,7 @@ class P2DSurrogate:
         return self
 
     def predict(self, recipes: pd.DataFrame) -> pd.DataFrame:
-        """Predicted objectives (mean, in their own units) per recipe: columns of `OBJECTIVE_SCALES`, `n` rows."""
+        """Predicted outputs (mean, in their own units) per recipe: columns of `OUTPUT_SCALES`, `n` rows."""
         if not hasattr(self, "graphs_"):
             raise ConfigError("P2DSurrogate is not fitted; call fit(data) first")
         # Every parent of the objective node is known exactly (recipe + computed microstructure), so the graph's
@@ -121,7 +127,7 @@ class P2DSurrogate:
         X = self._design(recipes)
         columns = {}
         with gpytorch.settings.skip_posterior_variances():  # the means only
-            for objective, scale in OBJECTIVE_SCALES.items():
+            for objective, scale in OUTPUT_SCALES.items():
                 node = self.graphs_[objective].graph_.nodes[_node(objective)]["estimator"]
                 mean, _ = node.predict_moments(X)
                 columns[objective] = np.exp(mean) if scale == "log" else mean
@@ -166,7 +172,7 @@ def validate_surrogate(
     predicted = surrogate.predict(recipes)  # also builds the GPs' prediction caches, once after fitting
     surrogate_s = _median_seconds(lambda: surrogate.predict(recipes)) / n
     p2d_s = float(truth.loc[ok, "wall_time_s"].mean())
-    r2 = {o: float(r2_score(truth.loc[ok, o], predicted.loc[ok, o])) for o in OBJECTIVE_SCALES}
+    r2 = {o: float(r2_score(truth.loc[ok, o], predicted.loc[ok, o])) for o in OUTPUT_SCALES}
     return {
         "r2": r2,
         "speedup": p2d_s / surrogate_s,

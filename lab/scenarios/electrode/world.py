@@ -40,6 +40,7 @@ OBJECTIVES = tuple(OBJECTIVE_SCALES)
 QUANTITY_UNITS = {
     "energy_density": "Wh/L",
     "power_density": "W/L",
+    "utilisation_high": "",
     "porosity": "",
     "thickness_um": "um",
     "loading_mg_cm2": "mg/cm2",
@@ -123,7 +124,8 @@ class ElectrodeWorld:
                 "hyperparameters": encode_hyperparameters(self.surrogate.hyperparameters_)}
 
     def true_properties(self, X: np.ndarray) -> pd.DataFrame:
-        """Noise-free objectives and microstructure of recipes `X` (`n x 3`, `RECIPE_COLUMNS` order): `n` rows."""
+        """Noise-free objectives, high-rate utilisation and microstructure of recipes `X` (`n x 3`,
+        `RECIPE_COLUMNS` order): `n` rows."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != len(RECIPE_COLUMNS):
             raise ConfigError(f"recipes: expected {len(RECIPE_COLUMNS)} columns {RECIPE_COLUMNS}, got {X.shape[1]}")
@@ -139,7 +141,8 @@ class ElectrodeWorld:
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if len(X) == 0:
             return pd.DataFrame({o: np.zeros(0) for o in OBJECTIVES})
-        return self.surrogate.predict(pd.DataFrame(X, columns=list(RECIPE_COLUMNS))).reset_index(drop=True)
+        frame = pd.DataFrame(X, columns=list(RECIPE_COLUMNS))
+        return self.surrogate.predict(frame)[list(OBJECTIVES)].reset_index(drop=True)
 
     @cached_property
     def best_known_front(self) -> pd.DataFrame:
