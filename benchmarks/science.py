@@ -16,8 +16,10 @@ Parts (`--parts`, default all):
   and ratio): best CV R2 and recipe-only R2 without `--group-by` and grouped; the nested score after.
 - `success`: P(success) across a pool from the campaign's failures (seed 0, 2 days), and recipes left without a
   thickness.
+- `electrode`: the shipped P2D sweep's high rate and median utilisation there, the nominal capacity, and the
+  surrogate's r2 against live PyBaMM on 10 fresh recipes (`lab p2d validate --n 10 --seed 100`).
 
-    python benchmarks/science.py                         # everything, ~25 min on 2 shared cores
+    python benchmarks/science.py                         # everything, ~30-40 min on 2 shared cores
     python benchmarks/science.py --parts world,campaign --seeds 0 1
 """
 
@@ -273,11 +275,40 @@ def part_success(before: Path, after: Path, summaries: dict[str, Path]) -> None:
                 ("checkout", "P(success) across 1500 recipes", "failed films", "recipes without a thickness"))
 
 
+def measure_electrode() -> dict:
+    """The shipped sweep's high rate, utilisation and capacity window (APIs every checkout has)."""
+    from lab.scenarios.electrode.microstructure import MicrostructureConstants
+    from lab.scenarios.electrode.p2d import P2DSettings
+    from lab.scenarios.electrode.surrogate import default_dataset_path
+
+    sweep = pd.read_csv(default_dataset_path())
+    ok = sweep[sweep["status"] == "ok"]
+    return {"high_c_rate": P2DSettings().high_c_rate, "specific_capacity": MicrostructureConstants().specific_capacity_mAh_g,
+            "median_utilisation": float(ok["utilisation_high"].median()),
+            "current_mA_cm2": [float(P2DSettings().high_c_rate * ok["nominal_capacity_mAh_cm2"].min()),
+                               float(P2DSettings().high_c_rate * ok["nominal_capacity_mAh_cm2"].max())]}
+
+
+def part_electrode(before: Path, after: Path, work: Path) -> None:
+    rows = []
+    for label, tree in (("before", before), ("after", after)):
+        f = in_tree(tree, "measure_electrode")
+        out = work / f"validate_{label}.json"
+        res = lab(tree, "p2d", "validate", "--n", "10", "--seed", "100", "--json", str(out))
+        r2 = json.loads(out.read_text())["r2"] if res.returncode == 0 else {"error": res.stderr[-200:]}
+        rows.append((label, f"{f['specific_capacity']:g} mAh/g", f"{f['high_c_rate']:g}C "
+                     f"({f['current_mA_cm2'][0]:.0f}-{f['current_mA_cm2'][1]:.0f} mA/cm2)",
+                     f"{f['median_utilisation']:.1%}", ", ".join(f"{k} {v:.5f}" for k, v in r2.items())))
+    print_table("Electrode (P2D sweep; target: median high-rate utilisation >= 30 %, surrogate r2 >= 0.98)", rows,
+                ("checkout", "nominal capacity", "high rate", "median utilisation there",
+                 "surrogate r2 vs live PyBaMM, 10 fresh recipes"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=Path, default=Path("/work/main"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--parts", default="world,campaign,coverage,hypothesis,success")
+    parser.add_argument("--parts", default="world,campaign,coverage,hypothesis,success,electrode")
     parser.add_argument("--work", type=Path, default=None, help="where campaign outputs go (default: a temp dir)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -286,6 +317,8 @@ def main() -> None:
     print(f"before: {args.before}; after: {HERE}; outputs in {work}")
     if "world" in parts:
         part_world(args.before, HERE)
+    if "electrode" in parts:
+        part_electrode(args.before, HERE, work)
     if parts & {"campaign", "coverage", "hypothesis", "success"}:
         summaries = part_campaign(args.before, HERE, args.seeds, work)
         if "coverage" in parts:
