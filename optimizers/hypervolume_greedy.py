@@ -17,6 +17,9 @@ import torch
 
 #: Candidates re-evaluated per lazy-greedy round.
 LAZY_BLOCK = 64
+#: Bound on draw x candidate x cell entries of one hypervolume-improvement block (~32 MB of float64): fronts grow
+#: with the data (a draw's front over 5000 recipes has hundreds of points), so one unchunked block reached GBs.
+HVI_CHUNK_ENTRIES = 2**22
 
 
 def pareto_mask_2d(Y: torch.Tensor) -> torch.Tensor:
@@ -73,12 +76,17 @@ def hypervolume_improvement(front: torch.Tensor, ref: torch.Tensor, Y: torch.Ten
         Y: `S x N x 2` candidate values in each draw.
 
     Returns:
-        `S x N` improvements (>= 0).
+        `S x N` improvements (>= 0), computed in blocks of candidates (memory bounded by `HVI_CHUNK_ENTRIES`).
     """
     lx, ux, ly = _cells(front, ref)
-    width = (torch.minimum(Y[..., 0:1], ux[:, None, :]) - lx[:, None, :]).clamp_min(0.0)
-    height = (Y[..., 1:2] - ly[:, None, :]).clamp_min(0.0)
-    return (width * height).sum(dim=-1)
+    rows = max(1, HVI_CHUNK_ENTRIES // (Y.shape[0] * lx.shape[-1]))  # candidates per chunk: S x rows x (K + 1) cells
+    out = []
+    for start in range(0, Y.shape[1], rows):
+        y = Y[:, start : start + rows]
+        width = (torch.minimum(y[..., 0:1], ux[:, None, :]) - lx[:, None, :]).clamp_min(0.0)
+        height = (y[..., 1:2] - ly[:, None, :]).clamp_min(0.0)
+        out.append((width * height).sum(dim=-1))
+    return torch.cat(out, dim=1) if out else Y.new_zeros(Y.shape[:2])
 
 
 def _prune(front: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:

@@ -56,7 +56,7 @@ def _samples(beliefs: list[ObjectiveBelief], n_samples: int, seed: int) -> list[
             out.append(ModelPathSample(b.custom, n_samples, seed + 7919 * j, b.sign))
         else:
             assert b.gp is not None
-            out.append(GPPathSample(b.gp.model_, n_samples, seed + 7919 * j))
+            out.append(GPPathSample(b.gp, n_samples, seed + 7919 * j))
     return out
 
 
