@@ -108,6 +108,7 @@ def greedy_hypervolume_batch(
     *,
     weights: torch.Tensor | None = None,
     blocked: torch.Tensor | None = None,
+    same: torch.Tensor | None = None,
     tol: float = 1e-12,
 ) -> list[int]:
     """Pick up to `n` candidates greedily by mean hypervolume improvement over the draws.
@@ -119,6 +120,7 @@ def greedy_hypervolume_batch(
         n: how many to pick.
         weights: `N` multipliers of each candidate's gain (e.g. its probability of not failing).
         blocked: `N` candidates never to pick (duplicates of pending rows).
+        same: `N` labels of the recipe each candidate is; a pick takes every candidate with its label out of play.
         tol: gains at or below `tol` times the initial best are "nothing left to gain": the loop stops
             early and the caller fills the rest of the batch another way.
 
@@ -151,6 +153,8 @@ def greedy_hypervolume_batch(
             break
         chosen.append(best)
         stale[best] = -torch.inf
+        if same is not None:
+            stale[same == same[best]] = -torch.inf
         front = torch.cat([front, candidates[:, best : best + 1]], dim=1)
         if front.shape[1] > 4 * (len(chosen) + 16):
             front = _prune(front, ref)

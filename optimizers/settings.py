@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizers.errors import SearchSpaceError
 from optimizers.mixture import snap_to_dispensable
 
+#: Strategy names accepted by `optimizers.propose.propose` (here, so that a CLI lists them without importing torch).
+STRATEGIES = ("default", "reference", "random", "thompson")
+
 
 class DispenseLimits(BaseModel):
     """Mixtures are realised as volumes of stock solutions: components below `min_volume_ul` are dropped."""
@@ -100,9 +103,17 @@ class ProposalSettings(BaseModel):
     exact_max_observations: int = Field(
         200, ge=0, description="default: ... and only while at most this many recipes are measured (its cost grows with n)"
     )
+    exact_max_choices: int = Field(
+        5000, ge=0, description="default: ... and, choosing from a pool of candidates, only while it has at most this many rows"
+    )
+    candidate_tolerance: float = Field(
+        1e-6, ge=0.0, le=0.5,
+        description="a pool row counts as already measured or pending within this share of each parameter's range",
+    )
     reference_restarts: int = Field(4, ge=1, description="reference: restarts of each acquisition optimization")
     reference_raw_samples: int = Field(256, ge=8, description="reference: raw samples for initial conditions")
     reference_mc_samples: int = Field(128, ge=8, description="reference: QMC samples of qLogNEHVI")
+    reference_maxiter: int = Field(200, ge=1, description="reference: L-BFGS iterations per slot's optimization")
 
     def exact_for(self, q: int, n_measured: int) -> bool:
         """Whether the default strategy hands a batch of `q` recipes from `n_measured` recipes to exact qLogNEHVI.

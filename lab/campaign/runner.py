@@ -167,17 +167,19 @@ def _next_recipes(config: CampaignConfig, scenario: Scenario, history: pd.DataFr
     space = scenario.space
     n = config.recipes_per_day
     seed = integer(config.seed, "propose", day)
-    if config.strategy == "random":
+    pool = scenario.candidates
+    if config.strategy == "random" and pool is None:
         X, strategy = sample_feasible(space, n, seed), "random"
     else:
         observations = _observations(history, scenario)
         first = day == 1 or len(history) == 0
-        strategy = "space-filling" if first else config.strategy
-        models = {} if first or config.strategy == "reference" else scenario.objective_models(history)
+        strategy = "space-filling" if first and config.strategy != "random" else config.strategy
+        models = {} if first or config.strategy in ("reference", "random") else scenario.objective_models(history)
         X = propose(
             space, observations, n, seed, known_objectives=scenario.known_objectives, strategy=config.strategy,
-            objective_models=models,
-        ).to_numpy()
+            objective_models=models, candidates=pool,
+            dispense=scenario.dispense if pool is not None else None,  # pool rows as made, so they match when measured
+        )[space.names].to_numpy()
     return _snap(scenario, X), strategy
 
 

@@ -4,36 +4,38 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
 
 from lab.cli._errors import fail, user_errors
 from lab.files import write_atomic
-from optimizers.propose import STRATEGIES, propose
-from optimizers.search_space import SearchSpace
-from optimizers.settings import BatchLayout, DispenseLimits
+from optimizers.settings import STRATEGIES, BatchLayout, DispenseLimits
+
+if TYPE_CHECKING:
+    from optimizers.search_space import SearchSpace
 
 
-def _read_observations(path: Path) -> pd.DataFrame:
-    """The observation table; a missing or header-less file is a user error."""
+def _read_table(path: Path, option: str = "--observations") -> pd.DataFrame:
+    """A CSV table given by `option`; a missing or header-less file is a user error."""
     if path.is_dir():
-        raise fail(f"--observations: {path} is a directory; give the CSV file")
+        raise fail(f"{option}: {path} is a directory; give the CSV file")
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
-        raise fail(f"--observations: file {path} does not exist") from None
+        raise fail(f"{option}: file {path} does not exist") from None
     except pd.errors.EmptyDataError:
-        raise fail(f"--observations: file {path} is empty (it needs at least the header row)") from None
+        raise fail(f"{option}: file {path} is empty (it needs at least the header row)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise fail(f"--observations: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
+        raise fail(f"{option}: file {path} is not a readable CSV ({str(exc).splitlines()[0]})") from None
     except OSError as exc:
-        raise fail(f"--observations: cannot read {path} ({exc.strerror or exc})") from None
+        raise fail(f"{option}: cannot read {path} ({exc.strerror or exc})") from None
     with open(path, newline="", encoding="utf-8") as f:
         header = [c.strip() for c in next(csv.reader(f), [])]
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
-        raise fail(f"--observations: column {dupes[0]!r} appears {header.count(dupes[0])} times in the header")
+        raise fail(f"{option}: column {dupes[0]!r} appears {header.count(dupes[0])} times in the header")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -61,11 +63,18 @@ def command(
         None, "--min-volume-ul", min=0.0, help="Pump minimum: mixture components below it are set to 0 and renormalised."
     ),
     mix_volume_ul: float = typer.Option(100.0, "--mix-volume-ul", min=1e-9, help="Volume of one mix, uL."),
+    candidates: Path | None = typer.Option(
+        None, "--candidates",
+        help="CSV pool of recipes to choose from (parameter columns; other columns are kept and returned)."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
+    from optimizers.propose import propose  # heavy (torch, botorch): only when a batch is asked for
+    from optimizers.search_space import SearchSpace
+
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
-        frame = _read_observations(observations)
+        frame = _read_table(observations)
+        pool = _read_table(candidates, "--candidates") if candidates is not None else None
         result = propose(
             search_space,
             frame,
@@ -74,10 +83,12 @@ def command(
             strategy=strategy,
             dispense=_dispense(search_space, min_volume_ul, mix_volume_ul),
             layout=BatchLayout(replicates=replicates, max_recipes=max_recipes),
+            candidates=pool,
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, result.to_csv(index=False))
     except OSError as exc:
         raise fail(f"--out: cannot write {out} ({exc.strerror})") from None
-    typer.echo(f"wrote {len(result)} rows ({result.drop_duplicates().shape[0]} distinct recipes) to {out}")
+    distinct = result[search_space.names].drop_duplicates().shape[0]
+    typer.echo(f"wrote {len(result)} rows ({distinct} distinct recipes) to {out}")
