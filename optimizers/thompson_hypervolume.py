@@ -122,7 +122,7 @@ def thompson_hypervolume_batch(
         pool = pool[space.is_feasible(pool)]
     else:
         pool = np.asarray(candidates, dtype=float)
-    samples = _samples(beliefs, settings.samples_for(n), seed)
+    samples = _samples(beliefs, settings.samples_for(n, len(pool)), seed)
     Y = sample_objectives(samples, pool)
     m = Y.shape[-1]
 
