@@ -21,8 +21,9 @@ from botorch.utils.transforms import is_ensemble
 from gpytorch.models import ExactGP
 from linear_operator.operators import SumLinearOperator
 
-#: Up to this many training points the update is solved path by path (the same numbers as botorch's, so campaigns
-#: keep their proposals; 4x faster than its broadcast); above, as one multi-right-hand-side solve (30x faster again).
+#: Up to this many training points the update is solved path by path (the same numbers as botorch's broadcast solve,
+#: so campaigns keep their proposals; no copy of the factor, where botorch's makes `S` and `torch.cholesky_solve` one
+#: per call); above, as one multi-right-hand-side solve (faster again, equal to round-off).
 PER_PATH_SOLVES_UP_TO = 1000
 #: Rows of a shared (recipe-only) design evaluated at once, and a bound on their row x feature entries (~128 MB of
 #: float64; the update features of a GP on n points are `rows x n`).
@@ -42,15 +43,20 @@ def exact_update(model: ExactGP, sample_values: torch.Tensor, target_values: tor
     noise_values = noise_covariance.cholesky() @ torch.randn_like(sample_values).unsqueeze(-1)
     sample_values = sample_values + noise_values.squeeze(-1)
     scale_tril = SumLinearOperator(model.covar_module(points), noise_covariance).cholesky().to_dense()
-    errors = target_values - sample_values  # sample_shape x n
+    # detached: the paths are evaluated, never differentiated, and a recorded solve keeps copies of the factor alive
+    errors = (target_values - sample_values).detach()  # sample_shape x n
+    scale_tril = scale_tril.detach()
     n = errors.shape[-1]
     if scale_tril.dim() == 2 and n > PER_PATH_SOLVES_UP_TO:  # one factor for every path: solve n x S at once
         flat = errors.reshape(-1, n).transpose(0, 1)
         weight = torch.cholesky_solve(flat, scale_tril).transpose(0, 1).reshape(errors.shape)
-    elif scale_tril.dim() == 2:  # path by path: bit-identical to botorch's broadcast, without its S x n x n copy
-        flat = errors.reshape(-1, n)
-        weight = torch.stack([torch.cholesky_solve(e.unsqueeze(-1), scale_tril).squeeze(-1) for e in flat])
-        weight = weight.reshape(errors.shape)
+    elif scale_tril.dim() == 2:  # path by path, two triangular solves: bit-identical to botorch's, no factor copies
+        scale_tril = scale_tril.mT.contiguous().mT  # column-major, as LAPACK's potrs sees it: the same flops
+        upper = scale_tril.mT
+        weight = torch.stack([
+            torch.linalg.solve_triangular(upper, torch.linalg.solve_triangular(scale_tril, e[:, None], upper=False),
+                                          upper=True)[:, 0]
+            for e in errors.reshape(-1, n)]).reshape(errors.shape)
     else:  # a batched model: its own factor per batch (botorch's broadcast)
         weight = torch.cholesky_solve(errors.unsqueeze(-1), scale_tril).squeeze(-1)
     feature_map = KernelEvaluationMap(kernel=model.covar_module, points=points, input_transform=get_input_transform(model))
