@@ -74,20 +74,23 @@ def next_recipes(
     observations = with_pending(observations_of(history, scenario), pinned, scenario)
     known = scenario.known_objectives
     models: dict = {}
+    pool = scenario.candidates  # a scenario that draws from a list of candidates (`candidates:`), or None
     if n_new == 0:
         X, strategy = np.zeros((0, space.dim)), "pinned"
-    elif config.strategy == "random":
+    elif config.strategy == "random" and pool is None:
         X, strategy = sample_feasible(space, n_new, seed), "random"
     else:
         first = day == 1 or len(history) == 0
-        strategy = "space-filling" if first else config.strategy
-        models = {} if first or config.strategy == "reference" else scenario.objective_models(history)
-        if prior is not None:
+        strategy = "space-filling" if first and config.strategy != "random" else config.strategy
+        models = {} if first or config.strategy in ("reference", "random") else scenario.objective_models(history)
+        if prior is not None and config.strategy != "random":
             observations, models, diagnostics["prior"] = _with_prior(config, scenario, observations, models, prior,
                                                                      seed)
             strategy = config.strategy
         X = propose(space, observations, n_new, seed, known_objectives=known, strategy=config.strategy,
-                    objective_models=models).to_numpy()
+                    objective_models=models, candidates=pool,
+                    dispense=scenario.dispense if pool is not None else None,  # pool rows as made, so they match
+                    )[space.names].to_numpy()
     X = _snap(scenario, X) if n_new else X
     X = np.vstack([pinned, X]) if len(pinned) else X
     predictions: list[dict] = []
