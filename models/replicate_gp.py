@@ -11,6 +11,7 @@ points (`models.inducing`), so memory stays `O(m^2)` however long the history gr
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import gpytorch
@@ -86,6 +87,13 @@ def _keep_at_most(groups: ReplicateGroups, n_max: int, seed: int) -> ReplicateGr
                            pooled_variance=groups.pooled_variance)
 
 
+def _standardization(y: np.ndarray) -> Standardize:
+    """botorch's `Standardize` with the mean and deviation of `y`, in eval mode (it then applies them, unchanged)."""
+    scale = Standardize(m=1)
+    scale(torch.as_tensor(np.asarray(y, dtype=float), dtype=torch.double).reshape(-1, 1))
+    return scale.eval()
+
+
 class ReplicateGP:
     """A `SingleTaskGP` on replicate means: scikit-learn style `fit`, botorch model in `model_`.
 
@@ -106,6 +114,7 @@ class ReplicateGP:
             by modelled value, the rest drawn at random). An exact GP holds `n x n` matrices (gpytorch peaks at ~1 GB
             factoring 5000 points); measured on the P3HT/CNT world, 1000 inducing points match the exact GP at
             n = 5000 and beat a 5000-point subset at n = 20000 (`benchmarks/propose_scale.py --quality`).
+            Hyperparameters are fitted on a random draw of every recipe, with one standardization of all of them.
         inducing_points: inducing points above `max_condition_points` (a subset of the recipes, chosen as above).
     """
 
@@ -158,10 +167,16 @@ class ReplicateGP:
         n = len(groups.X)
         with gpytorch.settings.max_cholesky_size(CHOLESKY_UP_TO):
             if self.max_fit_points is not None and n > self.max_fit_points:
-                rows = np.sort(np.random.default_rng(self.seed).choice(n, self.max_fit_points, replace=False))
-                small = self._build(groups.X[rows], groups.mean[rows], None if yvar is None else yvar[rows])
+                # one standardization (of every recipe) for the fitted subset and the conditioned model, so that the
+                # noise, output scale and mean constant fitted on the one mean the same in the other
+                scale = _standardization(everything.mean)
+                # hyperparameters from a random draw of every recipe (not of the top-heavy conditioning subset)
+                fit = everything
+                rows = np.sort(np.random.default_rng(self.seed).choice(len(fit.X), self.max_fit_points, replace=False))
+                fit_var = fit.mean_variance
+                small = self._build(fit.X[rows], fit.mean[rows], None if fit_var is None else fit_var[rows], scale)
                 self._fit(small)
-                model = self._build(groups.X, groups.mean, yvar)
+                model = self._build(groups.X, groups.mean, yvar, scale)
                 model.covar_module.load_state_dict(small.covar_module.state_dict())
                 model.mean_module.load_state_dict(small.mean_module.state_dict())
                 if yvar is None:
@@ -191,15 +206,17 @@ class ReplicateGP:
         kwargs = {} if self.fit_maxiter is None else {"optimizer_kwargs": {"options": {"maxiter": self.fit_maxiter}}}
         fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model), **kwargs)
 
-    def _build(self, X: np.ndarray, mean: np.ndarray, yvar: np.ndarray | None) -> SingleTaskGP:
-        """A `SingleTaskGP` on recipe means (`n x d`, `n`), with known mean variances if given."""
+    def _build(self, X: np.ndarray, mean: np.ndarray, yvar: np.ndarray | None,
+               scale: Standardize | None = None) -> SingleTaskGP:
+        """A `SingleTaskGP` on recipe means (`n x d`, `n`), with known mean variances if given, standardized by
+        `scale` (a copy; default: on its own data)."""
         train_X = torch.as_tensor(X, dtype=torch.double)
         return SingleTaskGP(
             train_X,
             torch.as_tensor(mean, dtype=torch.double).unsqueeze(-1),
             train_Yvar=None if yvar is None else torch.as_tensor(yvar, dtype=torch.double).unsqueeze(-1),
             input_transform=Normalize(d=train_X.shape[-1], bounds=torch.as_tensor(self.bounds, dtype=torch.double)),
-            outcome_transform=Standardize(m=1),
+            outcome_transform=Standardize(m=1) if scale is None else copy.deepcopy(scale),
         )
 
     def mean(self, X: np.ndarray) -> np.ndarray:
