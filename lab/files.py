@@ -20,6 +20,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the mode a plain open() would give
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
@@ -35,3 +36,10 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             except OSError:
                 pass
     return path
+
+
+def _umask() -> int:
+    """The process's file-mode creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

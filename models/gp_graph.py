@@ -6,8 +6,11 @@ data (`parents`), not code. Each node is fitted on the rows where it and its par
 
 Prediction is by Monte Carlo propagation: nodes are visited in topological order; a node that is observed (and
 conditioned on) keeps its measured value, any other intermediate is drawn from its predictive distribution
-(latent plus film-level noise, because downstream nodes were trained on measured values) given its parents'
-draws. The target's distribution is then a mixture of Gaussians over the draws.
+(latent plus film-level noise, because downstream GP nodes were trained on measured values) given its parents'
+draws. A physics node none of whose parents is measured on a row applies its law to the parents' latent draws
+and adds its own film scatter, estimated on the derived quantity (`LinearPhysicsNode.film_noise_var_`), not the
+sum of its parents' (which are correlated within a film). The target's distribution is then a mixture of
+Gaussians over the draws.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class GPGraph:
         max_fit_rows: Row cap for hyperparameter optimization per GP node (see `GPNode`).
         physics: Node -> known law, used for that node whenever its parents are exactly the law's parents.
         seed: Seed of row subsampling.
+        node_options: Extra `GPNode` options of every GP node (e.g. `kernel="matern"`, `input_warp=True`).
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class GPGraph:
         max_fit_rows: int = 150,
         physics: Mapping[str, LinearPhysicsNode] | None = None,
         seed: int = 0,
+        node_options: Mapping[str, object] | None = None,
     ) -> None:
         self.parents = parents
         self.input_columns = input_columns
@@ -94,6 +99,7 @@ class GPGraph:
         self.max_fit_rows = max_fit_rows
         self.physics = physics
         self.seed = seed
+        self.node_options = dict(node_options or {})
 
     def fit(
         self,
@@ -126,7 +132,8 @@ class GPGraph:
             if key not in cache:
                 estimator = self._new_estimator(node, (hyperparameters or {}).get(key))
                 X = self._design(data, estimator, node)
-                use_groups = groups if tuple(self.parents[node]) == (INPUTS,) else None
+                physics_node = isinstance(estimator, LinearPhysicsNode)
+                use_groups = groups if tuple(self.parents[node]) == (INPUTS,) or physics_node else None
                 cache[key] = estimator.fit(X, data[node].to_numpy(dtype=float), use_groups)
             graph.nodes[node]["estimator"] = cache[key]
         self.graph_ = graph
@@ -159,7 +166,8 @@ class GPGraph:
             raise ModelInputError("the target cannot be conditioned on")
         n_rows = len(data)
         inputs = data[list(self.input_columns)].to_numpy(dtype=float)
-        values: dict[str, np.ndarray] = {}  # node -> n x s draws
+        values: dict[str, np.ndarray] = {}  # node -> n x s draws (film-level, or measured)
+        latent: dict[str, np.ndarray] = {}  # node -> n x s latent draws (no film noise), for physics children
         random_rows: dict[str, np.ndarray] = {}  # node -> n, True where the draws vary over s
         for node in self.order_:
             estimator = self.graph_.nodes[node]["estimator"]
@@ -168,27 +176,41 @@ class GPGraph:
             for parent in parents:
                 if parent != INPUTS:
                     parent_random |= random_rows[parent]
+            film_noise = getattr(estimator, "film_noise_var_", None)
+            # a law none of whose parents is measured on a row: latent parents, the derived quantity's film scatter
+            derived = np.zeros(n_rows, dtype=bool)
+            if film_noise is not None:
+                derived = np.ones(n_rows, dtype=bool)
+                for parent in parents:
+                    if parent != INPUTS:
+                        derived &= random_rows[parent]
+            sources = {p: np.where(derived[:, None], latent[p], values[p]) for p in values} if derived.any() else values
             means = np.empty((n_rows, n_samples))
             latent_vars = np.empty((n_rows, n_samples))
             fixed = ~parent_random
             if fixed.any():
-                X = self._stack(parents, inputs[fixed], {p: v[fixed, :1] for p, v in values.items()})
+                X = self._stack(parents, inputs[fixed], {p: v[fixed, :1] for p, v in sources.items()})
                 mean, var = estimator.predict_moments(X[:, 0, :])
                 means[fixed], latent_vars[fixed] = mean[:, None], var[:, None]
             if parent_random.any():
-                X = self._stack(parents, inputs[parent_random], {p: v[parent_random] for p, v in values.items()})
+                X = self._stack(parents, inputs[parent_random], {p: v[parent_random] for p, v in sources.items()})
                 mean, var = estimator.predict_moments(X.reshape(-1, X.shape[-1]))
                 means[parent_random] = mean.reshape(-1, n_samples)
                 latent_vars[parent_random] = var.reshape(-1, n_samples)
-            total_vars = latent_vars + estimator.noise_var_
+            noise = np.where(derived, film_noise if film_noise is not None else 0.0, 0.0) + estimator.noise_var_
+            total_vars = latent_vars + noise[:, None]
             if node == self.target:
                 return TargetPrediction(means=means, variances=total_vars)
             rng = np.random.default_rng([seed, self._ancestry_code(node)])
-            draws = means + np.sqrt(total_vars) * rng.standard_normal((n_rows, n_samples))
+            z = rng.standard_normal((n_rows, n_samples))
+            draws = means + np.sqrt(total_vars) * z
             measured = data[node].to_numpy(dtype=float) if node in condition_on else np.full(n_rows, np.nan)
             known = np.isfinite(measured)
             draws[known] = measured[known, None]
             values[node] = draws
+            latent_draws = means + np.sqrt(latent_vars) * z
+            latent_draws[known] = measured[known, None]
+            latent[node] = latent_draws
             random_rows[node] = ~known
         raise ModelInputError(f"target {self.target!r} is not in the graph")  # unreachable after fit checks
 
@@ -241,6 +263,7 @@ class GPGraph:
             max_fit_rows=self.max_fit_rows,
             hyperparameters=hyperparameters,
             seed=self.seed,
+            **self.node_options,
         )
 
     def _design(self, data: pd.DataFrame, estimator: NodeEstimator, node: str) -> np.ndarray:

@@ -4,6 +4,12 @@ A node predicts one measured variable (e.g. ln sheet resistance) from its parent
 other measured variables). It is fitted only on the rows where the node and all its parents are observed, so a
 variable measured on few films (thickness) simply has fewer training rows: multi-fidelity by construction.
 
+Kernel and inputs (`kernel`, `input_warp`): botorch's default RBF on inputs normalized to the unit cube, or a
+Matern-5/2 (same dimension-scaled lengthscale prior), and optionally a learned Kumaraswamy-CDF warp of each
+normalized input (botorch `Warp`, fitted with the other hyperparameters): a landscape that changes fast near a
+face (a component near 0) and slowly inside is stationary after the warp, so the GP's uncertainty is not set by
+the steepest region everywhere.
+
 Replicates: when the node's parents are the recipe alone, every film of one recipe has the same input, so the
 node is fitted on recipe means (one row per group), which is faster and keeps replicates from being mistaken
 for independent information. The film-to-film scatter that averaging hides is measured as the pooled
@@ -21,7 +27,9 @@ import numpy as np
 import torch
 from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
-from botorch.models.transforms.input import Normalize
+from botorch.models.transforms.input import ChainedInputTransform, Normalize, Warp
+from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+from gpytorch.priors import LogNormalPrior
 from botorch.models.transforms.outcome import Standardize
 from botorch.posteriors import GPyTorchPosterior
 from gpytorch.mlls import ExactMarginalLogLikelihood
@@ -46,6 +54,8 @@ class GPNode:
         hyperparameters: A `state_dict` from another fitted node with the same parents (`hyperparameters_`);
             when given, the GP is conditioned on the new rows with these hyperparameters, without optimizing.
         seed: Seed of the row subsampling.
+        kernel: "rbf" (botorch's default) or "matern" (Matern-5/2), both with the dimension-scaled prior.
+        input_warp: Learn a Kumaraswamy-CDF warp of every normalized input.
     """
 
     def __init__(
@@ -55,12 +65,18 @@ class GPNode:
         average_replicates: bool = True,
         hyperparameters: dict[str, torch.Tensor] | None = None,
         seed: int = 0,
+        kernel: str = "rbf",
+        input_warp: bool = False,
     ) -> None:
+        if kernel not in ("rbf", "matern"):
+            raise ModelInputError(f"kernel: unknown {kernel!r}; choose rbf or matern")
         self.max_train_rows = max_train_rows
         self.max_fit_rows = max_fit_rows
         self.average_replicates = average_replicates
         self.hyperparameters = hyperparameters
         self.seed = seed
+        self.kernel = kernel
+        self.input_warp = input_warp
 
     def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> GPNode:
         """Fit the GP on the rows where `y` and every column of `X` are finite.
@@ -110,13 +126,16 @@ class GPNode:
         hyperparameters = self.hyperparameters
         if hyperparameters is None and y.shape[0] > self.max_fit_rows:
             subset = np.sort(rng.choice(y.shape[0], self.max_fit_rows, replace=False))
-            hyperparameters = _optimized_hyperparameters(_build_gp(X[subset], y[subset]))
-        model = _build_gp(X, y)
+            hyperparameters = _optimized_hyperparameters(self._build_gp(X[subset], y[subset]))
+        model = self._build_gp(X, y)
         if hyperparameters is not None:
             _load_hyperparameters(model, hyperparameters)
         else:
             _optimized_hyperparameters(model)
         return model
+
+    def _build_gp(self, X: np.ndarray, y: np.ndarray) -> SingleTaskGP:
+        return _build_gp(X, y, self.kernel, self.input_warp)
 
     def posterior(self, X: torch.Tensor) -> GPyTorchPosterior:
         """The latent (noise-free) posterior at `X`, `batch_shape x q x d` -> `batch_shape x q x 1`, in y units."""
@@ -215,13 +234,26 @@ def _average_replicates(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tup
     return X_mean, y_mean, pooled_var * float(1.0 - np.mean(1.0 / counts))
 
 
-def _build_gp(X: np.ndarray, y: np.ndarray) -> SingleTaskGP:
-    """A SingleTaskGP on `n x d` inputs (normalized to the unit cube) and `n` outputs (standardized)."""
+def _build_gp(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", input_warp: bool = False) -> SingleTaskGP:
+    """A SingleTaskGP on `n x d` inputs (normalized to the unit cube, then warped if asked) and `n` outputs
+    (standardized), with botorch's RBF or a Matern-5/2 kernel."""
     train_X = torch.as_tensor(X, dtype=_DTYPE)
     train_Y = torch.as_tensor(y, dtype=_DTYPE).unsqueeze(-1)
-    return SingleTaskGP(
-        train_X, train_Y, input_transform=Normalize(d=train_X.shape[-1]), outcome_transform=Standardize(m=1)
-    )
+    d = train_X.shape[-1]
+    transform = Normalize(d=d)
+    if input_warp:
+        # Normalize learns the training bounds; the warp then acts on [0, 1] (bounds given, so no second fit)
+        transform = ChainedInputTransform(
+            normalize=transform, warp=Warp(d=d, indices=list(range(d)), bounds=_unit_bounds(d),
+                                           concentration0_prior=LogNormalPrior(0.0, 0.75),
+                                           concentration1_prior=LogNormalPrior(0.0, 0.75)))
+    covar = None if kernel == "rbf" else get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=False)
+    return SingleTaskGP(train_X, train_Y, covar_module=covar, input_transform=transform,
+                        outcome_transform=Standardize(m=1))
+
+
+def _unit_bounds(d: int) -> torch.Tensor:
+    return torch.stack([torch.zeros(d, dtype=_DTYPE), torch.ones(d, dtype=_DTYPE)])
 
 
 def _optimized_hyperparameters(model: SingleTaskGP) -> dict[str, torch.Tensor]:
@@ -249,7 +281,10 @@ def _prediction_cache(model: SingleTaskGP) -> tuple[torch.Tensor, ...]:
 
 
 def _is_data_buffer(key: str) -> bool:
-    """State-dict entries that hold data or data-derived transforms, not hyperparameters."""
+    """State-dict entries that hold data or data-derived transforms, not hyperparameters (a learned input warp's
+    concentrations are hyperparameters; its fixed unit bounds are not)."""
+    if key.startswith("input_transform.warp.concentration"):
+        return False
     return key.startswith("outcome_transform") or key.startswith("input_transform")
 
 

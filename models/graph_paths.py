@@ -7,10 +7,13 @@ training rows) and is a deterministic function of the recipe. Each GP node gets 
 normalization and outcome un-standardization themselves), and the graph composes them in topological order: path s of a node is evaluated
 at [recipe, path s of each parent], and a physics node applies its law exactly to its parents' path values.
 
-Film-level noise of intermediates: downstream nodes were trained on measured (noisy) parent values, so, as in
-`GPGraph.predict_target`, an intermediate carries its film-level observation noise. Along a path that noise is
-one draw per path (the same at every recipe: "a typical film"), which keeps every path smooth and deterministic
-in X while the average over paths still matches the MC propagation of `predict_target`. The target is latent.
+Film-level noise of intermediates: downstream GP nodes were trained on measured (noisy) parent values, so, as in
+`GPGraph.predict_target`, an intermediate that feeds a GP node carries its film-level observation noise. Along a
+path that noise is one draw per path (the same at every recipe: "a typical film"), which keeps every path smooth
+and deterministic in X while the average over paths still matches the MC propagation of `predict_target`. An
+intermediate that feeds only physics nodes stays latent (a law holds for the latent means as it holds film by
+film), and so does the target: the paths of ln sigma = ln 1e7 - ln Rs - ln t are the latent conductivity, not
+it plus the sum of ln Rs's and ln t's film scatters.
 """
 
 from __future__ import annotations
@@ -96,8 +99,8 @@ def draw_graph_paths(
         seed: Seeds every draw: equal seeds give equal paths. A node's draws depend on the seed and the sub-graph
             feeding it, so graphs that share that sub-graph share the node's paths.
         num_features: Random Fourier features of each prior path (accuracy of the prior approximation).
-        intermediate_noise: Add one film-level noise draw per path to each intermediate (default, consistent
-            with `predict_target`); False gives latent paths everywhere.
+        intermediate_noise: Add one film-level noise draw per path to each intermediate that feeds a GP node
+            (default, consistent with `predict_target`); False gives latent paths everywhere.
 
     Returns:
         The composed paths.
@@ -114,9 +117,12 @@ def draw_graph_paths(
         code = graph._ancestry_code(node)
         if isinstance(estimator, GPNode):
             node_paths[node] = _draw_node_paths(estimator, n_paths, [seed, code], num_features)
-        noisy = intermediate_noise and node != graph.target
+        feeds_gp = any(isinstance(graph.graph_.nodes[child]["estimator"], GPNode)
+                       for child in graph.graph_.successors(node))
+        noisy = intermediate_noise and node != graph.target and feeds_gp
         eps = np.random.default_rng([seed, code, 1]).standard_normal(n_paths) if noisy else np.zeros(n_paths)
-        offsets[node] = np.sqrt(estimator.noise_var_) * eps
+        film_noise = getattr(estimator, "film_noise_var_", None)
+        offsets[node] = np.sqrt(estimator.noise_var_ if film_noise is None else film_noise) * eps
     return GraphPaths(graph=graph, n_paths=n_paths, node_paths=node_paths, offsets=offsets)
 
 

@@ -2,13 +2,13 @@
 
 Protocol (what every number in a selection result means):
 - Folds: scikit-learn `GroupKFold` over recipes (`groups`), so replicates of one recipe are never split.
+- Groups: given, else identical input rows (`identical_input_groups`): replicates of one recipe share a group
+  whatever the caller passed, so they never leak across folds.
 - In each fold every graph is fitted on the training rows; graphs share fitted nodes with the same parents
   (a node's fit depends only on its parents and the rows). Hyperparameters (`settings.hyperparameters`):
-  "per_fold" optimizes them on each fold's training rows (no held-out data touch them); "shared" (default,
-  ~n_folds times faster) optimizes them once per node on all rows and conditions each fold's GP on its
-  training rows only. Shared hyperparameters are a handful of lengthscales and a noise level per node, so the
-  held-out rows' influence through them is small and common to every graph (it cancels in paired
-  comparisons); the posterior mean itself only ever sees training rows.
+  "per_fold" (default) optimizes them on each fold's training rows, so no held-out row touches them;
+  "shared" (~n_folds times faster) optimizes them once per node on all rows and conditions each fold's GP on
+  its training rows only (the held-out rows then influence the lengthscales and noise a little).
 - Each graph predicts the held-out films twice: with the measured intermediates as they were observed
   (`r2`, `log_likelihood`; unmeasured ones, e.g. thickness on most films, are propagated) and from the recipe
   alone (`r2_from_inputs`, `log_likelihood_from_inputs`, MC propagation through the graph).
@@ -47,8 +47,11 @@ class SelectionSettings(BaseModel):
     max_train_rows: int = Field(300, ge=10, le=5000, description="training-row cap per GP node")
     max_fit_rows: int = Field(100, ge=10, le=5000, description="row cap for hyperparameter optimization")
     hyperparameters: Literal["shared", "per_fold"] = Field(
-        "shared", description="shared: optimize once per node on all rows, reuse in every fold; per_fold: per fold"
+        "per_fold", description="per_fold: optimized on each fold's training rows only; shared: once per node on "
+        "all rows (held-out rows included), reused in every fold (faster)"
     )
+    outer_folds: int = Field(3, ge=0, le=10, description="nested CV: outer folds scoring the selected graph on "
+                             "recipes its selection never saw (0: no nested score)")
     n_bootstrap: int = Field(2000, ge=100, le=100000, description="bootstrap draws per paired comparison")
     min_rows: int = Field(10, ge=4, description="fewest rows with a target value accepted")
     seed: int = 0
@@ -139,6 +142,21 @@ def validate_frame(
     return frame
 
 
+def canonical_groups(labels: np.ndarray) -> np.ndarray:
+    """Group codes 0..G-1 numbered by first appearance: the same partition of rows gives the same codes (and so
+    the same folds) whatever the labels are."""
+    _, first, codes = np.unique(np.asarray(labels).astype(str), return_index=True, return_inverse=True)
+    renumber = np.empty(len(first), dtype=int)
+    renumber[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return renumber[codes.reshape(-1)]
+
+
+def identical_input_groups(frame: pd.DataFrame, input_columns: Sequence[str]) -> np.ndarray:
+    """One group per distinct row of the input columns (to 9 decimals): replicates of one recipe."""
+    values = np.round(frame[list(input_columns)].to_numpy(dtype=float), 9)
+    return np.unique(values, axis=0, return_inverse=True)[1].reshape(-1)
+
+
 def cross_validate_graphs(
     data: pd.DataFrame,
     input_columns: Sequence[str],
@@ -156,7 +174,7 @@ def cross_validate_graphs(
         input_columns: Recipe columns (the `inputs` node).
         intermediates: Measured intermediate columns.
         target: Target column.
-        groups: Recipe label per row (replicates); default: every row its own recipe.
+        groups: Recipe label per row (replicates); default: identical input rows (`identical_input_groups`).
         settings: Enumeration and scoring settings.
         physics: Known laws for nodes (used when a node's parents match the law's).
         graphs: Candidate graphs (default: `enumerate_graphs(intermediates, target, max_path_length)`).
@@ -164,10 +182,10 @@ def cross_validate_graphs(
     settings = settings or SelectionSettings()
     frame = validate_frame(data, input_columns, intermediates, target, None, settings.min_rows).reset_index(drop=True)
     graphs = list(graphs) if graphs is not None else enumerate_graphs(intermediates, target, settings.max_path_length)
-    group_labels = np.arange(len(frame)) if groups is None else np.asarray(groups)
+    group_labels = identical_input_groups(frame, input_columns) if groups is None else np.asarray(groups)
     if group_labels.shape[0] != len(frame):
         raise ModelInputError(f"groups has {group_labels.shape[0]} labels for {len(frame)} rows")
-    _, group_codes = np.unique(group_labels.astype(str), return_inverse=True)
+    group_codes = canonical_groups(group_labels)
     scored = np.flatnonzero(np.isfinite(frame[target].to_numpy()))
     n_groups_scored = np.unique(group_codes[scored]).shape[0]
     if n_groups_scored < settings.n_folds:
@@ -187,22 +205,10 @@ def cross_validate_graphs(
         train = frame[folds != fold]
         test_rows = scored[folds[scored] == fold]
         test = frame.iloc[test_rows]
-        unique_inputs, inverse = np.unique(test[list(input_columns)].to_numpy(), axis=0, return_inverse=True)
-        recipes = pd.DataFrame(unique_inputs, columns=list(input_columns))
         cache: NodeCache = {}
         for result in results:
-            model = _graph(result.parents, input_columns, target, settings, physics)
-            model.fit(train, group_codes[folds != fold], node_cache=cache, hyperparameters=shared)
-            seed = settings.seed + fold
-            observed = model.predict_target(test, intermediates, settings.n_mc_samples, seed)
-            from_inputs = model.predict_target(recipes, (), settings.n_mc_samples, seed)
-            y_test = test[target].to_numpy()
-            where = position[test_rows]
-            result.pred[where] = observed.mean
-            result.log_density[where] = observed.log_density(y_test)
-            per_film = TargetPrediction(from_inputs.means[inverse.reshape(-1)], from_inputs.variances[inverse.reshape(-1)])
-            result.pred_from_inputs[where] = per_film.mean
-            result.log_density_from_inputs[where] = per_film.log_density(y_test)
+            fit_predict_fold(result, position[test_rows], train, group_codes[folds != fold], test, input_columns,
+                             intermediates, target, settings, physics, settings.seed + fold, cache, shared)
     resamples = draw_resamples(group_codes[scored], settings.n_resamples, settings.seed)
     cv = CrossValidation(
         y=frame[target].to_numpy()[scored],
@@ -215,6 +221,26 @@ def cross_validate_graphs(
     for result in results:
         result.scores = score_resamples(cv, result)
     return cv
+
+
+def fit_predict_fold(result: GraphCVResult, where: np.ndarray, train: pd.DataFrame, train_groups: np.ndarray,
+                     test: pd.DataFrame, input_columns: Sequence[str], intermediates: Sequence[str], target: str,
+                     settings: SelectionSettings, physics, seed: int, cache: NodeCache | None = None,
+                     hyperparameters: dict | None = None) -> None:
+    """Fit `result`'s graph on `train` and write its predictions of the `test` films into `result` at `where`:
+    with the measured intermediates, and from the recipe alone (one MC propagation per distinct recipe)."""
+    unique_inputs, inverse = np.unique(test[list(input_columns)].to_numpy(), axis=0, return_inverse=True)
+    recipes = pd.DataFrame(unique_inputs, columns=list(input_columns))
+    model = _graph(result.parents, input_columns, target, settings, physics)
+    model.fit(train, train_groups, node_cache=cache if cache is not None else {}, hyperparameters=hyperparameters)
+    observed = model.predict_target(test, intermediates, settings.n_mc_samples, seed)
+    from_inputs = model.predict_target(recipes, (), settings.n_mc_samples, seed)
+    y_test = test[target].to_numpy()
+    result.pred[where] = observed.mean
+    result.log_density[where] = observed.log_density(y_test)
+    per_film = TargetPrediction(from_inputs.means[inverse.reshape(-1)], from_inputs.variances[inverse.reshape(-1)])
+    result.pred_from_inputs[where] = per_film.mean
+    result.log_density_from_inputs[where] = per_film.log_density(y_test)
 
 
 def _graph(parents: ParentMap, input_columns: Sequence[str], target: str, settings: SelectionSettings, physics) -> GPGraph:

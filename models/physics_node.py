@@ -1,8 +1,12 @@
 """A deterministic graph node: a known linear law in (log) parent values, e.g. ln sigma = ln(1e7) - ln Rs - ln t.
 
 Conductivity is computed from sheet resistance and thickness, so a GP on those parents would only re-learn the
-definition. A physics node states it exactly; its only fitted quantity is the residual variance on the training
-rows (zero when the data were computed with the same law, up to rounding), kept so predictive densities exist.
+definition. A physics node states it exactly; its fitted quantities are the residual variance on the training rows (zero
+when the data were computed with the same law, up to rounding), kept so predictive densities exist, and, given
+replicate groups, the film-level scatter of the node itself (`film_noise_var_`, the pooled within-recipe variance
+of the derived values). That scatter is what a film of a recipe varies by when none of its parents is measured;
+summing the parents' own film scatters instead would ignore that they are correlated within a film (a thicker
+film has a lower sheet resistance: ln sigma's scatter is far smaller than ln Rs's plus ln t's).
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class LinearPhysicsNode:
         Args:
             X: Parent values, `n x len(coefficients)`, NaN where not measured.
             y: Node values, `n`, NaN where not measured.
-            groups: Ignored (the law holds film by film).
+            groups: Recipe label per row: the derived values' within-recipe variance becomes `film_noise_var_`
+                (None without replicates).
         """
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float).reshape(-1)
@@ -53,6 +58,14 @@ class LinearPhysicsNode:
         self.n_train_rows_ = int(observed.sum())
         self.n_features_in_ = int(X.shape[1])
         self.noise_var_ = max(float(np.mean(residual**2)) if residual.size else 0.0, _MIN_NOISE_VAR)
+        self.film_noise_var_ = None
+        if groups is not None:
+            values, labels = y[np.isfinite(y)], np.asarray(groups)[np.isfinite(y)]
+            _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+            dof = int(np.sum(counts - 1))
+            if dof > 0:
+                means = np.bincount(inverse, weights=values) / counts
+                self.film_noise_var_ = float(np.sum((values - means[inverse]) ** 2) / dof)
         return self
 
     def predict_moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,8 @@ from optimizers.observations import Observations, read_observations
 from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import maximin_subset, nearest_distance, sample_feasible, space_filling_design, space_scale
 from optimizers.search_space import SearchSpace
-from optimizers.settings import STRATEGIES, BatchLayout, DispenseLimits, ProposalSettings
+from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
+from optimizers.strategies import STRATEGIES
 from models.belief import Belief
 from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
 from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch

@@ -17,15 +17,17 @@ objectives:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-import torch
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimizers.errors import InfeasibleSpaceError, SearchSpaceError
+
+if TYPE_CHECKING:  # torch and pandas only where tensors and tables are made: reading a space stays light
+    import pandas as pd
+    import torch
 
 #: Relative tolerance on sum constraints (the public contract: sums within 1e-6 relative).
 SUM_RTOL = 1e-6
@@ -125,6 +127,10 @@ class Objective(BaseModel):
         None,
         description="the worst value still worth having, in the column's units: this objective's hypervolume "
         "reference point (default: inferred from the data by botorch's rule)",
+    )
+    batch_share: float = Field(
+        0.0, ge=0.0, lt=1.0, description="share of each batch's recipes chosen for this objective alone, by "
+        "Thompson sampling on it (the default strategy; 0: every recipe from the joint trade-off)",
     )
 
     @property
@@ -260,15 +266,21 @@ class SearchSpace(BaseModel):
             np.array([p.high for p in self.parameters], dtype=float),
         )
 
-    def bounds_tensor(self, dtype: torch.dtype = torch.double) -> torch.Tensor:
-        """Bounds as the `2 x d` tensor botorch expects."""
+    def bounds_tensor(self, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """Bounds as the `2 x d` tensor botorch expects (`dtype` default: double)."""
+        import torch
+
         lows, highs = self.bounds
-        return torch.tensor(np.stack([lows, highs]), dtype=dtype)
+        return torch.tensor(np.stack([lows, highs]), dtype=dtype or torch.double)
 
     def linear_constraints_tensors(
-        self, dtype: torch.dtype = torch.double
+        self, dtype: torch.dtype | None = None
     ) -> tuple[list[tuple[torch.Tensor, torch.Tensor, float]], list[tuple[torch.Tensor, torch.Tensor, float]]]:
-        """Equality and `>=` inequality constraints in botorch's `(indices, coefficients, rhs)` form."""
+        """Equality and `>=` inequality constraints in botorch's `(indices, coefficients, rhs)` form (`dtype`
+        default: double)."""
+        import torch
+
+        dtype = dtype or torch.double
         index = {n: i for i, n in enumerate(self.names)}
         equalities, inequalities = [], []
         for c in self.constraints:
@@ -319,6 +331,8 @@ class SearchSpace(BaseModel):
 
     def validate_frame(self, frame: pd.DataFrame, *, what: str = "table") -> pd.DataFrame:
         """Check that `frame` has every parameter column, numeric and finite; return those columns as float."""
+        import pandas as pd
+
         missing = [n for n in self.names if n not in frame.columns]
         if missing:
             raise SearchSpaceError(f"{what}: missing parameter column(s) {missing}")

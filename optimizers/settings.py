@@ -10,9 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from optimizers.errors import SearchSpaceError
 from optimizers.mixture import snap_to_dispensable
 
-#: Strategy names accepted by `optimizers.propose.propose` (here, so that a CLI lists them without importing torch).
-STRATEGIES = ("default", "reference", "random", "thompson")
-
 
 class DispenseLimits(BaseModel):
     """Mixtures are realised as volumes of stock solutions: components below `min_volume_ul` are dropped."""
@@ -46,6 +43,24 @@ class DispenseLimits(BaseModel):
                                   upper=None if upper is None else np.asarray(upper)[cols])
         X[:, cols] = res.fractions
         return X, res.snapped
+
+    def check_dispensable(self, recipe: Mapping[str, float]) -> None:
+        """Raise `SearchSpaceError` naming a component the pumps cannot dispense (above 0, below the minimum).
+
+        The check behind recipes a person writes (an edited proposal): what `snap_recipes` would change is
+        refused rather than silently changed.
+        """
+        amounts = {c: float(recipe[c]) for c in self.components if c in recipe}
+        total = sum(amounts.values())
+        if total <= 0:
+            raise SearchSpaceError(f"recipe: the mixture {list(self.components)} sums to {total:g}, not a mix")
+        for c, v in amounts.items():
+            volume = v / total * self.mix_volume_ul
+            if 0 < volume < self.min_volume_ul * (1 - 1e-9):
+                least = self.min_volume_ul / self.mix_volume_ul * self.total
+                raise SearchSpaceError(
+                    f"recipe: {c}={v:g} is {volume:.3g} uL of a {self.mix_volume_ul:g} uL mix, below the pumps' "
+                    f"minimum of {self.min_volume_ul:g} uL: set it to 0 or at least {least:.3g}")
 
     def mix(self, recipe: Mapping[str, float]) -> tuple[np.ndarray, dict[str, float]]:
         """One mix of `recipe`: its snapped component amounts (`components` order) and volumes [uL] per component."""

@@ -5,9 +5,12 @@
 3. Pareto-set search (TSEMO-like, on the sample paths): the candidates non-dominated in some draw are
    recombined (convex combinations stay inside the polytope) and moved towards random feasible
    points, in shrinking steps; the new points are evaluated and pooled.
-4. Greedy selection by hypervolume improvement averaged over the draws, times `P(success)`
-   (`hypervolume_greedy`); pending recipes enter each draw's front as fantasies, so they are not
-   repeated. Should improvement run out, Chebyshev Thompson sampling fills the batch.
+4. An objective's `batch_share` of the batch (none by default) goes to that objective alone: Thompson
+   sampling, each slot the maximizer of one draw (`thompson_batch.single_objective_thompson_batch`), the
+   way a lab runs a separate target beside the trade-off.
+5. Greedy selection by hypervolume improvement averaged over the draws, times `P(success)`
+   (`hypervolume_greedy`); pending recipes and the picks of step 4 enter each draw's front as fantasies, so
+   they are not repeated. Should improvement run out, Chebyshev Thompson sampling fills the batch.
 With one or three+ objectives, step 4 is Chebyshev Thompson sampling.
 
 Cost: a few GP fits plus `O(S N)` path evaluations; q = 160 from 1000 observations takes seconds.
@@ -30,7 +33,7 @@ from optimizers.sampling import (candidate_pool, nearest_distance, push_to_bound
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
 from optimizers.surrogates import ObjectiveBelief, reference_point, success_probability
-from optimizers.thompson_batch import chebyshev_thompson_batch
+from optimizers.thompson_batch import chebyshev_thompson_batch, single_objective_thompson_batch
 
 #: Candidates closer than this (in units of each parameter's range) to a pending row count as duplicates.
 DUPLICATE_DISTANCE = 1e-6
@@ -143,13 +146,20 @@ def thompson_hypervolume_batch(
     # snapping, faces and moves to the boundary make copies of a recipe (a simplex vertex, say): a pick blocks them all
     recipe = torch.as_tensor(np.unique(np.round(pool, 9), axis=0, return_inverse=True)[1].reshape(-1))
     chosen: list[int] = []
-    if m == 2:
-        cand = torch.nonzero(~blocked).squeeze(-1)
+    for j, b in enumerate(beliefs):  # each objective's own share of the batch, by Thompson sampling on it alone
+        k = min(int(round(b.objective.batch_share * n)), n - len(chosen))
+        if k > 0 and b.known is None:
+            taken = blocked | torch.isin(recipe, recipe[chosen])
+            chosen += single_objective_thompson_batch(Y, j, k, blocked=taken, offset=len(chosen), same=recipe)
+    if m == 2 and len(chosen) < n:
+        taken = blocked | torch.isin(recipe, recipe[chosen])
+        cand = torch.nonzero(~taken).squeeze(-1)
         baseline_X = np.concatenate([X_meas_unique, X_pend]) if len(X_pend) else X_meas_unique
-        baseline = sample_objectives(samples, baseline_X)
+        baseline = torch.cat([sample_objectives(samples, baseline_X), Y[:, chosen]], dim=1)
         ref = reference_point(beliefs, X_meas_unique)
-        picked = greedy_hypervolume_batch(baseline, Y[:, cand], ref, n, weights=p_success[cand], same=recipe[cand])
-        chosen = cand[picked].tolist()
+        picked = greedy_hypervolume_batch(baseline, Y[:, cand], ref, n - len(chosen), weights=p_success[cand],
+                                          same=recipe[cand])
+        chosen += cand[picked].tolist()
     if len(chosen) < n:
         taken = blocked.clone()
         taken |= torch.isin(recipe, recipe[chosen])

@@ -34,6 +34,7 @@ LAB_LAYERS: tuple[tuple[str, ...], ...] = (
     ("lab.scenarios",),
     ("lab.campaign", "lab.bench"),
     ("lab.reports",),
+    ("lab.dashboard",),  # the read-only live page: reads the store, serves it (Starlette)
     ("lab.cli",),
 )
 #: Lower layers a layer must not import all the same.

@@ -13,6 +13,9 @@ objectives: [conductivity, cost]   # optional: checked against the scenario's
 retries: 2                    # attempts of a measurement step that raised (safe to repeat)
 quarantine_after: 5           # consecutive failures before a station is quarantined for the day
 schedule: {every_hours: 24}   # or {daily_at: "07:30"}; used by `lab serve`
+approval: required            # each day waits after its proposal for `lab campaign approve` / `reject`
+prior: past_films.csv         # or another campaign's store URL: what the lab already knows
+prior_same_process: false     # true: the prior's rows are data of this very process
 ```
 """
 
@@ -75,6 +78,11 @@ class CampaignConfig(BaseModel):
     thickness_fraction: float = Field(
         0.15, ge=0.0, le=1.0, description="share of films whose (slow, expensive) thickness is measured"
     )
+    thickness_rule: Literal["per_recipe", "random"] = Field(
+        "per_recipe", description="which films are profiled: per_recipe, every recipe's first film then evenly "
+        "spread to the share (the most information per profile); random: each film with probability "
+        "thickness_fraction (lab.stations.profiling)"
+    )
     conductivity_model: Literal["graph", "gp"] = Field(
         "graph",
         description="graph: GPs of ln Rs (every film) and ln t (profiled films) joined by sigma = 1e7/(Rs t); "
@@ -95,6 +103,15 @@ class CampaignConfig(BaseModel):
     retries: int = Field(2, ge=0, le=10, description="re-tries of a measurement step that raised an error")
     quarantine_after: int = Field(5, ge=1, le=1000, description="consecutive failures that quarantine a station")
     schedule: Schedule | None = Field(None, description="when `lab serve` runs the daily cycles")
+    approval: Literal["none", "required"] = Field(
+        "none", description="required: each day stops after its proposal (DIR/day-N/proposal.csv) until a scientist "
+        "approves it (`lab campaign approve`, edits allowed) or rejects it (`lab campaign reject`)")
+    prior: str | None = Field(
+        None, description="past measurements the models start from: a CSV file in the scenario's columns "
+        "(parameters and objectives), or another campaign's store URL")
+    prior_same_process: bool = Field(
+        False, description="true: the prior's rows are data of this very process; false: a related task whose "
+        "correlation with the campaign is learned (botorch multi-task GP)")
 
     @model_validator(mode="before")
     @classmethod
@@ -142,6 +159,19 @@ class CampaignConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _prior_options(self) -> CampaignConfig:
+        if self.prior is None:
+            if self.prior_same_process:
+                raise ValueError("prior_same_process: only with a prior")
+            return self
+        if self.strategy == "random":
+            raise ValueError("prior: strategy 'random' uses no model; choose default or thompson")
+        if self.strategy == "reference" and not self.prior_same_process:
+            raise ValueError("prior: a multi-task prior needs strategy default or thompson "
+                             "(or prior_same_process: true)")
+        return self
+
+    @model_validator(mode="after")
     def _fits_the_bench(self) -> CampaignConfig:
         """With instruments, the bench file must load and one wafer must hold a wafer's worth of films."""
         if self.hardware == "simulated":
@@ -184,8 +214,8 @@ def load_campaign_config(path: str | Path, **overrides: object) -> CampaignConfi
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a campaign config must be a mapping of fields, got {type(data).__name__}")
     data.update({k: v for k, v in overrides.items() if v is not None})
-    for key in ("hardware_config", "scenario_file"):
-        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+    for key in ("hardware_config", "scenario_file", "prior"):
+        if isinstance(data.get(key), str) and "://" not in data[key] and not Path(data[key]).is_absolute():
             data[key] = str((path.parent / data[key]).resolve())
     try:
         return CampaignConfig.model_validate(data)

@@ -4,10 +4,16 @@ resumable from whatever state a crash left in the store.
     Propose (start_day) -> LayOut (plan_films) -> per recipe: Mix (begin_mixing -> maker.cast -> record_cast)
     -> per film, per measuring station: Measure (measure -> record_reading) -> FinishDay (finish_day)
 
+With `approval: required`, Propose stores the proposal for review instead (propose_day: the day `awaiting
+approval`, `DIR/day-N/proposal.csv` written) and AwaitApproval stops the runner (`AwaitingApproval`) until a
+scientist decides: an approval (`lab campaign approve`) writes the recipes and the day carries on from LayOut;
+a rejection has AwaitApproval propose the next round (pinned rows kept) and wait again.
+
 Every arrow is one store transaction, written before and after each physical action, so a restarted
 runner knows exactly what happened. Resuming a day re-reads it from the store and carries on:
 
 - a day without recipes is proposed again (a pure function of the history and the seed);
+- a day awaiting approval waits again (its proposal, in the store, is written out again: nothing is lost);
 - recipes without films get them planned (idempotent);
 - a recipe left `mixing` had a cast whose outcome is unknown: the maker resolves it by asking its
   instruments (`ResumableMaker.resolve_interrupted`) and never dispenses blindly;
@@ -23,40 +29,40 @@ Failures: a measuring step that raises is retried `config.retries` times; a stat
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from drivers.errors import DriverError
 from lab.campaign.config import CampaignConfig
-from lab.campaign.events import Checkpoints
-from lab.campaign.plan import LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step, day_plan
+from lab.campaign.approval import pinned_rows, write_proposal
+from lab.campaign.control import AwaitingApproval, RunControl
+from lab.campaign.plan import (AwaitApproval, LayOut, Measure, Mix, PlannedRecipe, Propose, RecipeDone, Step,
+                               day_plan, plan_day)
+from lab.campaign.proposing import DayProposal
 from lab.errors import LabError
-from lab.records import DROPLET_LETTERS, CastResult, FilmKey, Reading
+from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios import MeasurementStep, Scenario
 from lab.store import RecipeRecord, Store
 from lab.store.progress import RecipeState
+from lab.store.proposals import AWAITING_APPROVAL, ProposedRow
 
 log = logging.getLogger(__name__)
 
 #: Called after each recipe is made: (day, recipes done that day, recipes that day).
 ProgressCallback = Callable[[int, int, int], None]
 
-#: Proposes a day's recipes: (day) -> (`n x d` recipes, strategy name).
-Proposer = Callable[[int], "tuple[np.ndarray, str]"]
+#: Proposes a day's recipes: (day, round, pinned `k x d` or None, explain) -> the proposal.
+Proposer = Callable[[int, int, "np.ndarray | None", bool], DayProposal]
+
+__all__ = ["DayCycle", "ProgressCallback", "Proposer", "plan_day", "planned_recipes"]
 
 #: The failure of films whose cast was interrupted and could not be resolved by the instruments.
 INTERRUPTED = "interrupted while casting: needs inspection"
 
 #: Errors of a measuring station that a retry may cure (measurements are safe to repeat).
 RETRIED_ERRORS = (LabError, DriverError, OSError)
-
-
-class CampaignStopped(Exception):
-    """A stop was asked for (SIGTERM, SIGINT, `lab campaign stop`): the runner stopped between two steps."""
 
 
 @runtime_checkable
@@ -77,29 +83,6 @@ class ResumableMaker(Protocol):
         ...
 
 
-@dataclass
-class RunControl:
-    """What steers a runner from outside: the structured log and checkpoints, and a stop request."""
-
-    checkpoints: Checkpoints = field(default_factory=Checkpoints)
-    stop: threading.Event = field(default_factory=threading.Event)
-    heartbeat_s: float = 5.0
-    stale_after_s: float = 60.0
-
-    def check_stop(self) -> None:
-        """Raise `CampaignStopped` if a stop was asked for (called between steps)."""
-        if self.stop.is_set():
-            raise CampaignStopped("stop requested")
-
-
-def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tuple[int, list[FilmKey]]]:
-    """Film keys of each recipe of a day: `recipes_per_wafer` recipes a wafer, one droplet letter a film."""
-    plan = []
-    for slot, rid in enumerate(recipe_ids):
-        wafer, sample = divmod(slot, config.recipes_per_wafer)
-        n = config.droplets_for(slot)
-        plan.append((rid, [FilmKey(day, wafer + 1, sample + 1, DROPLET_LETTERS[i]) for i in range(n)]))
-    return plan
 
 
 def planned_recipes(recipes: Sequence[RecipeState]) -> list[PlannedRecipe]:
@@ -144,6 +127,8 @@ class DayCycle:
             self.quarantined = {}
         else:
             self.quarantined = dict(info.quarantined)
+        if info.status == AWAITING_APPROVAL:
+            self.execute(AwaitApproval(day), propose)  # raises AwaitingApproval until a decision is taken
         if any(not r.films for r in self.store.day_recipes(self.cid, day)):
             self.execute(LayOut(day))
         for step in day_plan(day, planned_recipes(self.store.day_recipes(self.cid, day)), self.route,
@@ -157,9 +142,16 @@ class DayCycle:
     def execute(self, step: Step, propose: Proposer | None = None) -> None:
         """Carry out one step of a plan: one store transaction around each physical act (the engine)."""
         if isinstance(step, Propose):
+            gated = self.config.approval == "required"
             with self.cp.step("propose", day=step.day):
-                X, strategy = propose(step.day)
-                self.store.start_day(self.cid, step.day, strategy, self._records(X))
+                p = propose(step.day, 1, None, gated)
+                if gated:
+                    self.store.propose_day(self.cid, step.day, p.strategy, self._rows(p), p.diagnostics)
+                else:
+                    self.store.start_day(self.cid, step.day, p.strategy, self._records(p.X), p.diagnostics)
+            self._log_prior(step.day, p)
+        elif isinstance(step, AwaitApproval):
+            self._await(step.day, propose)
         elif isinstance(step, LayOut):
             with self.cp.step("plan", day=step.day):
                 recipes = self.store.day_recipes(self.cid, step.day)
@@ -176,6 +168,33 @@ class DayCycle:
         elif isinstance(step, RecipeDone):
             if self.on_progress:
                 self.on_progress(step.day, step.slot, step.of)
+
+    def _await(self, day: int, propose: Proposer) -> None:
+        """Propose the next round after a rejection; while the last round is pending, write it out and stop."""
+        latest = self.store.latest_proposal(self.cid, day)
+        if latest is not None and latest.status == "rejected":
+            with self.cp.step("propose", day=day, round=latest.round + 1):
+                p = propose(day, latest.round + 1, pinned_rows(latest, self.scenario.space.names), True)
+                self.store.repropose_day(self.cid, day, p.strategy, self._rows(p), p.diagnostics)
+            self._log_prior(day, p)
+            latest = self.store.latest_proposal(self.cid, day)
+        if latest is not None and latest.status == "pending":
+            if self.control.outputs is not None:
+                write_proposal(self.control.outputs, self.config, self.scenario.space, latest)
+            self.cp.events.write("awaiting_approval", day=day, round=latest.round, rows=len(latest.rows))
+            raise AwaitingApproval(day, latest.round)
+
+    def _rows(self, proposal: DayProposal) -> list[ProposedRow]:
+        """A proposal's recipes as the store keeps them for review (checked against the space first)."""
+        records = self._records(proposal.X)
+        return [ProposedRow(dict(r.values), "pinned" if i < proposal.pinned else "proposed",
+                            proposal.predictions[i] if i < len(proposal.predictions) else {})
+                for i, r in enumerate(records)]
+
+    def _log_prior(self, day: int, proposal: DayProposal) -> None:
+        prior = proposal.diagnostics.get("prior")
+        if prior:
+            self.cp.events.write("prior", day=day, round=proposal.diagnostics.get("round"), **prior)
 
     def _records(self, X: np.ndarray) -> list[RecipeRecord]:
         space = self.scenario.space

@@ -12,12 +12,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence, Union
 
-from lab.records import FilmKey
+from lab.campaign.config import CampaignConfig
+from lab.records import DROPLET_LETTERS, FilmKey
+
+
+def plan_day(config: CampaignConfig, day: int, recipe_ids: list[int]) -> list[tuple[int, list[FilmKey]]]:
+    """Film keys of each recipe of a day: `recipes_per_wafer` recipes a wafer, one droplet letter a film."""
+    plan = []
+    for slot, rid in enumerate(recipe_ids):
+        wafer, sample = divmod(slot, config.recipes_per_wafer)
+        n = config.droplets_for(slot)
+        plan.append((rid, [FilmKey(day, wafer + 1, sample + 1, DROPLET_LETTERS[i]) for i in range(n)]))
+    return plan
 
 
 @dataclass(frozen=True)
 class Propose:
     """Ask the optimizer for the day's recipes and store them (one transaction)."""
+
+    day: int
+
+
+@dataclass(frozen=True)
+class AwaitApproval:
+    """Wait for a scientist's decision on the day's proposal (`approval: required`); a rejection proposes again."""
 
     day: int
 
@@ -68,7 +86,7 @@ class FinishDay:
     day: int
 
 
-Step = Union[Propose, LayOut, Mix, Measure, RecipeDone, FinishDay]
+Step = Union[Propose, AwaitApproval, LayOut, Mix, Measure, RecipeDone, FinishDay]
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,9 @@ def describe_step(step: Step) -> str:
     """One line saying what a step will do."""
     if isinstance(step, Propose):
         return f"day {step.day}: propose the day's recipes"
+    if isinstance(step, AwaitApproval):
+        return (f"day {step.day}: wait for approval of the proposal (day-{step.day}/proposal.csv; "
+                "`lab campaign approve` or `reject`)")
     if isinstance(step, LayOut):
         return f"day {step.day}: lay out the samples on the substrates"
     if isinstance(step, Mix):

@@ -1,23 +1,30 @@
 """`lab serve`: drive a campaign on its schedule, one daily cycle per slot, for as long as it has days.
 
 The server holds the campaign's lock the whole time (its heartbeat keeps it alive while it sleeps), waits
-for each new day's slot, and resumes at once a day a crash left unfinished. Slots follow
+for each new day's slot, and resumes at once a day a crash left unfinished. With `approval: required` it waits
+after each proposal for the scientist's decision (`ApprovalWait`), with the stations closed: no instrument
+is held while a person reviews; an approval casts, a rejection proposes again. Slots follow
 `CampaignConfig.schedule`: `every_hours` after the previous day's start (the first one at once when
 `start_now`), or `daily_at` HH:MM local time. A stop (SIGTERM, `lab campaign stop`) ends the wait.
-The clock is injected, so tests run a week of days in milliseconds.
+The clock is injected, so tests run a week of days in milliseconds. A new campaign is recorded (`starting`)
+before the runner (torch, botorch) is imported, so a server killed at any moment is resumed by the next one.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lab.campaign.config import CampaignConfig, Schedule
-from lab.campaign.cycle import ProgressCallback, RunControl
-from lab.campaign.runner import CampaignResult, resume_campaign, run_campaign
+from lab.campaign.control import RunControl
+from lab.campaign.session import register_campaign
 from lab.errors import ConfigError
 from lab.store import Store
+
+if TYPE_CHECKING:
+    from lab.campaign.cycle import ProgressCallback
+    from lab.campaign.runner import CampaignResult
 
 
 class Clock(Protocol):
@@ -58,6 +65,24 @@ def next_slot(schedule: Schedule, now: datetime, last_start: datetime | None) ->
         while slot.date() <= ran.date():  # one cycle per day
             slot += timedelta(days=1)
     return slot
+
+
+class ApprovalWait:
+    """`await_approval` of the runner: polls the store every `poll_s` until the day's proposal is decided."""
+
+    def __init__(self, clock: Clock, control: RunControl, poll_s: float = 5.0) -> None:
+        self.clock = clock
+        self.control = control
+        self.poll_s = poll_s
+        self.waited: list[int] = []
+
+    def __call__(self, day: int, decided) -> None:
+        self.control.checkpoints.events.write("waiting_for_approval", day=day)
+        self.waited.append(day)
+        while not decided():
+            self.control.check_stop()
+            self.clock.sleep(self.poll_s)
+        self.control.check_stop()
 
 
 class ScheduleGate:
@@ -105,8 +130,14 @@ def serve_campaign(config: CampaignConfig, store: Store, *, control: RunControl 
         if days:
             last_start = days[-1].started_at.replace(tzinfo=days[-1].started_at.tzinfo or timezone.utc)
     gate = ScheduleGate(config.schedule, clock, control, last_start, poll_s)
-    if found:
-        result = resume_campaign(store, found[0].id, on_progress=on_progress, control=control, before_day=gate)
-    else:
-        result = run_campaign(config, store, on_progress=on_progress, control=control, before_day=gate)
+    approvals = ApprovalWait(clock, control, poll_s)
+    if not found and config.prior is not None:
+        from lab.campaign.runner import check_prior
+
+        check_prior(config, None)  # a bad prior is refused before the campaign is recorded
+    cid = found[0].id if found else register_campaign(config, store)
+    from lab.campaign.runner import resume_campaign  # heavy (torch, botorch): once the campaign is recorded
+
+    result = resume_campaign(store, cid, on_progress=on_progress, control=control, before_day=gate,
+                             await_approval=approvals)
     return result, gate

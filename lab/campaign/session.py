@@ -5,21 +5,29 @@
 
 SIGTERM and SIGINT set the stop event: the runner finishes the step it is in and stops cleanly (campaign
 `stopped`, lock released, resumable). `LAB_KILL_AT` (see `lab.campaign.events`) arms the crash-test kill switch.
+Light (SQLAlchemy, no numpy or torch): a runner opens its session and records a new campaign
+(`register_campaign`, state `starting`) before it imports the runner, so a kill at any moment leaves a campaign
+that `lab campaign resume` carries on.
 """
 
 from __future__ import annotations
 
+import getpass
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 
-from lab.campaign.cycle import RunControl
+from lab.campaign.control import RunControl
 from lab.campaign.events import Checkpoints, EventLog, KillSwitch
 from lab.errors import ConfigError, StoreError
 from lab.store import Store, sqlite_url
 from lab.store.progress import CampaignInfo
+
+if TYPE_CHECKING:
+    from lab.campaign.config import CampaignConfig
 
 #: The runner's structured log and the default store file, in the output directory.
 LOG_FILE = "lab.log"
@@ -62,13 +70,31 @@ def runner_session(out: Path | None, store: str | None = None, create: bool = Tr
     """
     events = EventLog(out / LOG_FILE if out is not None else None)
     checkpoints = Checkpoints(events, KillSwitch.from_env())
-    control = RunControl(checkpoints)
+    control = RunControl(checkpoints, outputs=out)
     try:
         with Store(store_url_for(out, store), before_commit=checkpoints.commit, create=create) as db, \
                 stop_on_signals(control.stop):
             yield db, control
     finally:
         events.close()
+
+
+def named(config: CampaignConfig) -> CampaignConfig:
+    """`config` with its campaign name: its own, or one made of scenario, seed and the time (ms)."""
+    if config.name is not None:
+        return config
+    return config.model_copy(update={"name": f"{config.scenario}-seed{config.seed}-{int(time.time() * 1000)}"})
+
+
+def register_campaign(config: CampaignConfig, store: Store, route: Mapping | None = None) -> int:
+    """Record a new campaign (`named(config)`) in state `starting`; return its id.
+
+    The first write of a run, before any heavy import or work: from here on a killed runner leaves a campaign
+    that `resume_campaign` carries on (building its scenario then; a build that fails marks it `failed`).
+    """
+    config = named(config)
+    return store.create_campaign(config.name, config.scenario, config.seed, config.model_dump(mode="json"),
+                                 route=route)
 
 
 def select_campaign(store: Store, name: str | None, *, unfinished: bool = False) -> CampaignInfo:
@@ -89,3 +115,11 @@ def select_campaign(store: Store, name: str | None, *, unfinished: bool = False)
     if len(pool) > 1:
         raise StoreError(f"--campaign: the store holds several campaigns {[c.name for c in pool]}; name one")
     return pool[0]
+
+
+def login_name() -> str:
+    """Who runs this command (recorded as the one who decided or entered results when no name is given)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

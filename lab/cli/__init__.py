@@ -1,4 +1,12 @@
-"""The `lab` command: one sub-app per command group, plus each scenario's own commands (from the registry)."""
+"""The `lab` command: one sub-app per command group, plus each scenario's own commands (from the registry).
+
+Startup rule: every module imported here (each `lab.cli` module and each scenario's `commands` module) is
+imported by every `lab` call, `lab --help` included, so at module level it imports only typer, rich and light
+`lab` modules (errors, the registry, config names). Heavy modules (torch, botorch, gpytorch, pybamm, pandas,
+scipy, sklearn, matplotlib, dask, the store's SQLAlchemy, web servers) are imported inside the command bodies
+that use them, type hints under `if TYPE_CHECKING:`. `tests/lab/test_cli_startup.py` checks it;
+`benchmarks/cli_startup.py` times it (<= 0.5 s a command).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,9 @@ import logging
 
 import typer
 
-from lab.cli import bench, campaign, emulate, hypothesis, propose, scenario, serve, stations, store, world
+from lab.cli import bench, campaign, campaign_review, emulate, hypothesis, propose, scenario, serve, stations, store, world
 from lab.cli._errors import guard_commands
+from lab.cli.dashboard import command as dashboard_command
 from lab.scenarios import scenario_entries
 
 app = typer.Typer(
@@ -17,6 +26,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+campaign.app.command("approve")(campaign_review.approve)
+campaign.app.command("reject")(campaign_review.reject)
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(scenario.app, name="scenario")
 #: Generic groups a scenario may add commands to (e.g. p3ht-cnt's `lab world calibrate`).
@@ -35,6 +46,7 @@ app.command(name="hypothesis")(hypothesis.command)
 app.command(name="emulate")(emulate.command)
 app.command(name="bench")(bench.command)
 app.command(name="serve")(serve.command)
+app.command(name="dashboard")(dashboard_command)
 
 
 @app.callback()

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import typer
-from pydantic import ValidationError
 
 from drivers.errors import DriverError
 from lab.errors import LabError, validation_message
@@ -26,6 +25,8 @@ def fail(message: str) -> typer.Exit:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Run a command body; a user error becomes one line on stderr and exit code 2."""
+    from pydantic import ValidationError  # here, not at module level: `lab --help` never needs pydantic
+
     try:
         yield
     except ValidationError as exc:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lab.bench import BenchConfig, bench_client, days_to_target_table, run_bench
-from lab.bench.runner import META_FILE
 from lab.cli._errors import fail, user_errors
 from lab.cli.campaign import _writable_dir
 from lab.errors import ConfigError
-from lab.reports.bench_report import write_bench_report
 from lab.scenarios import DEFAULT_SCENARIO, SCENARIOS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -45,6 +45,12 @@ def command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run every scenario x strategy x seed campaign as one Dask task; write Parquet results and a report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lab.bench import BenchConfig, bench_client, days_to_target_table, run_bench
+    from lab.bench.runner import META_FILE
+    from lab.reports.bench_report import write_bench_report
+
     console = Console(stderr=True, quiet=quiet)
     with user_errors():
         config = BenchConfig(
@@ -92,7 +98,7 @@ def command(
         raise fail("no results")
 
 
-def _print_table(console: Console, frame) -> None:
+def _print_table(console: Console, frame: pd.DataFrame) -> None:
     frame = frame[["scenario", "strategy", "target", "reached", "median days to target", "per seed", "final best_true (median)"]]
     table = Table(title="days to target")
     for column in frame.columns:

@@ -11,6 +11,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from rich.table import Table
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
 from lab.scenarios import DEFAULT_SCENARIO, scenario_entries
+
+if TYPE_CHECKING:
+    from lab.store.progress import DayInfo
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 
@@ -36,11 +40,14 @@ def _writable_dir(out: Path) -> Path:
 
 
 def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, campaign: str | None = None) -> None:
-    """Run a new campaign (`config`) or resume one, with a progress bar; write the outputs; report."""
+    """Run a new campaign (`config`) or resume one, with a progress bar; write the outputs; report.
+
+    A new campaign is recorded (`starting`) before the runner and its torch/botorch are imported: a runner
+    killed at any moment leaves a campaign `lab campaign resume` carries on.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lab.campaign.runner import resume_campaign, run_campaign
-    from lab.campaign.session import runner_session, select_campaign
+    from lab.campaign.session import register_campaign, runner_session, select_campaign
 
     console = Console(stderr=True, quiet=quiet)
     t0 = time.perf_counter()
@@ -55,13 +62,17 @@ def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, c
             tasks[day] = progress.add_task("", total=total, day=day)
         progress.update(tasks[day], completed=done)
 
+    if config is not None and config.prior is not None:
+        from lab.campaign.runner import check_prior
+
+        check_prior(config, None)  # a bad prior is refused before the store is made
     try:
         with runner_session(out, store, create=config is not None) as (db, control):
-            if config is not None:
-                result = run_campaign(config, db, on_progress=on_progress, control=control)
-            else:
-                info = select_campaign(db, campaign, unfinished=True)
-                result = resume_campaign(db, info.id, on_progress=on_progress, control=control)
+            cid = register_campaign(config, db) if config is not None else \
+                select_campaign(db, campaign, unfinished=True).id
+            from lab.campaign.runner import resume_campaign  # heavy: torch, botorch, the scenario
+
+            result = resume_campaign(db, cid, on_progress=on_progress, control=control)
     finally:
         if tasks:
             progress.stop()
@@ -73,9 +84,15 @@ def _finish(result, out: Path | None, console: Console, seconds: float) -> None:
     from lab.reports.campaign_report import write_campaign_report
 
     s = result.summary
+    where = f"--out {out}" if out is not None else "--store URL"
     if result.status == "stopped":
-        where = f"--out {out}" if out is not None else "--store URL"
         console.print(f"stopped cleanly after {s['films']} samples; carry on with `lab campaign resume {where}`")
+        return
+    if result.status == "awaiting approval":
+        day = s["awaiting_approval"]["day"]
+        file = f"{out}/day-{day}/proposal.csv" if out is not None else f"day {day}'s proposal (store)"
+        console.print(f"day {day} awaits approval: review {file}, then `lab campaign approve {where} "
+                      f"[--edited FILE]` or `lab campaign reject {where} [--pin FILE]`", highlight=False)
         return
     scen = result.scenario
     if out is not None:
@@ -107,6 +124,7 @@ def run(
         + ", ".join(f"{e.samples_per_recipe} for {e.name}" for e in scenario_entries().values()) + ")."
     ),
     thickness_fraction: float = typer.Option(0.15, help="Share of films whose thickness is measured (0-1); the graph model fills in the rest."),
+    thickness_rule: str = typer.Option("per_recipe", help="Which films are profiled: per_recipe (every recipe's first film, then spread to the share) or random."),
     hardware: str = typer.Option(
         "simulated", help="simulated: stations in direct Python; emulated: drivers + emulated instruments; "
         "hardware: drivers on the --hardware-config ports (real instruments or `lab emulate`)."
@@ -118,6 +136,11 @@ def run(
         None, help="--hardware emulated: per-reply fault rate in [0, 1], split over drop/corrupt/alarm/disconnect."
     ),
     name: str = typer.Option(None, help="Campaign name in the store (default: derived from scenario, seed, time)."),
+    approval: str = typer.Option("none", help="required: each day waits after its proposal (DIR/day-N/proposal.csv) "
+                                 "for `lab campaign approve` or `reject`; none: no review."),
+    prior: str = typer.Option(None, help="Past measurements to start from: a CSV in the scenario's columns, or "
+                              "another campaign's store URL (a related task: its correlation is learned)."),
+    prior_same_process: bool = typer.Option(False, help="Take --prior's rows as data of this very process."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run a campaign: propose -> cast -> measure -> store -> refit, each day; then report.
@@ -130,8 +153,10 @@ def run(
         config = CampaignConfig(
             scenario=scenario, scenario_file=str(scenario_file.resolve()) if scenario_file is not None else None,
             days=days, batch=batch, seed=seed, strategy=strategy, droplets_per_recipe=droplets,
-            thickness_fraction=thickness_fraction, hardware=hardware,
+            thickness_fraction=thickness_fraction, thickness_rule=thickness_rule, hardware=hardware,
             hardware_config=str(hardware_config) if hardware_config is not None else None, faults=faults, name=name,
+            approval=approval, prior=prior if prior is None or "://" in prior else str(Path(prior).resolve()),
+            prior_same_process=prior_same_process,
         )
         _execute(_writable_dir(out), store, quiet, config=config)
 
@@ -190,20 +215,34 @@ def status(
                     runner = f"pid {lock.pid} on {lock.host}, heartbeat {lock.age_s():.0f} s ago{stale}"
                 days = db.days(info.id)
                 total = info.config.get("days", len(days))
+                finished = sum(d.status in ("done", "partial") for d in days)
                 console.print(f"[bold]{info.name}[/]  {info.scenario}  [bold]{info.status}[/]  "
-                              f"days {sum(d.status != 'running' for d in days)}/{total}  {runner}", highlight=False)
-                console.print(_day_table(db.progress(info.id), days, info.route.get("states", [])))
+                              f"days {finished}/{total}  {runner}", highlight=False)
+                console.print(_day_table(db.film_counts(info.id), days, info.route.get("states", [])))
+                for d in days:
+                    if d.status == "awaiting approval":
+                        console.print(_awaiting_line(db, info.id, d.index, out), highlight=False)
 
 
-def _day_table(counts, days, route: list[str]) -> Table:
+def _awaiting_line(db, cid: int, day: int, out: Path | None) -> str:
+    """What a day awaiting approval waits for, in one line."""
+    latest = db.latest_proposal(cid, day)
+    if latest is None or latest.status != "pending":
+        return f"day {day}: proposal rejected; the runner proposes it again (`lab campaign resume`)"
+    where = f" in {out}/day-{day}/proposal.csv" if out is not None else ""
+    return (f"day {day} awaits approval: proposal round {latest.round}, {len(latest.rows)} recipe(s){where}; "
+            "`lab campaign approve` or `lab campaign reject`")
+
+
+def _day_table(counts: dict[int, dict[str, int]], days: list[DayInfo], route: list[str]) -> Table:
     """Films per state (the stations' states in route order) for each day."""
     states = ["planned", "cast", *route, "measured", "failed"]
-    states += [s for s in getattr(counts, "columns", []) if s not in states]
+    states += sorted({s for row in counts.values() for s in row} - set(states))
     table = Table("day", "status", *states, "quarantined")
     for d in days:
-        row = counts.loc[d.index] if len(counts) and d.index in counts.index else None
-        cells = [str(int(row[s])) if row is not None and s in row.index and row[s] else "" for s in states]
-        table.add_row(str(d.index), d.status, *cells, ", ".join(d.quarantined) or "")
+        row = counts.get(d.index, {})
+        table.add_row(str(d.index), d.status, *(str(row[s]) if row.get(s) else "" for s in states),
+                      ", ".join(d.quarantined) or "")
     return table
 
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from drivers.emulators.launcher import EmulatedBench
 from lab.cli._errors import user_errors
 from lab.errors import ConfigError
 from lab.scenarios import DEFAULT_SCENARIO, scenario_entry
-from lab.stations.emulated import serve_emulators
-from lab.stations.hardware_setup import load_hardware_setup
+
+if TYPE_CHECKING:
+    from drivers.emulators.launcher import EmulatedBench
 
 
 def command(
@@ -35,6 +36,9 @@ def command(
     Try the drivers or `lab stations check --config OUT` against them from another shell. SIGUSR1 power-cycles
     the pumps (counters and settings lost, reset alarm raised), for power-loss soaks.
     """
+    from lab.stations.emulated import serve_emulators
+    from lab.stations.hardware_setup import load_hardware_setup
+
     console = Console()
     stop = threading.Event()
     with user_errors():

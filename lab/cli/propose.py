@@ -6,19 +6,24 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from lab.cli._errors import fail, user_errors
 from lab.files import write_atomic
-from optimizers.settings import STRATEGIES, BatchLayout, DispenseLimits
+from optimizers.strategies import STRATEGIES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from optimizers.search_space import SearchSpace
+    from optimizers.settings import DispenseLimits
 
 
-def _read_table(path: Path, option: str = "--observations") -> pd.DataFrame:
-    """A CSV table given by `option`; a missing or header-less file is a user error."""
+def _read_observations(path: Path, option: str = "--observations") -> pd.DataFrame:
+    """The observation table (or another table of the same form, e.g. `--prior`); a missing or header-less file
+    is a user error."""
+    import pandas as pd
+
     if path.is_dir():
         raise fail(f"{option}: {path} is a directory; give the CSV file")
     try:
@@ -42,6 +47,8 @@ def _read_table(path: Path, option: str = "--observations") -> pd.DataFrame:
 
 def _dispense(space: SearchSpace, min_volume_ul: float | None, mix_volume_ul: float) -> DispenseLimits | None:
     """Dispensing limits on the space's one sum equality (the mixture), if a minimum volume is given."""
+    from optimizers.settings import DispenseLimits
+
     if min_volume_ul is None:
         return None
     sums = [c for c in space.constraints if c.equals is not None and c.weights is None]
@@ -63,18 +70,34 @@ def command(
         None, "--min-volume-ul", min=0.0, help="Pump minimum: mixture components below it are set to 0 and renormalised."
     ),
     mix_volume_ul: float = typer.Option(100.0, "--mix-volume-ul", min=1e-9, help="Volume of one mix, uL."),
+    prior: Path | None = typer.Option(
+        None, "--prior", help="Past measurements (CSV: the parameter columns and objective columns) entered as a "
+        "related task: a multi-task GP learns how far they carry over."),
+    prior_same_process: bool = typer.Option(False, "--prior-same-process",
+                                            help="Take --prior's rows as measurements of this very process."),
     candidates: Path | None = typer.Option(
         None, "--candidates",
         help="CSV pool of recipes to choose from (parameter columns; other columns are kept and returned)."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
-    from optimizers.propose import propose  # heavy (torch, botorch): only when a batch is asked for
+    from optimizers.propose import propose
     from optimizers.search_space import SearchSpace
+    from optimizers.settings import BatchLayout
 
+    models: dict = {}
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
-        frame = _read_table(observations)
-        pool = _read_table(candidates, "--candidates") if candidates is not None else None
+        frame = _read_observations(observations)
+        pool = _read_observations(candidates, "--candidates") if candidates is not None else None
+        if prior is not None:
+            from optimizers.prior import fit_prior
+
+            fit = fit_prior(search_space, frame, _read_observations(prior, "--prior"), seed,
+                            same_process=prior_same_process)
+            frame, models = fit.observations, fit.models
+            learned = ", ".join(f"{k} {v:.3f}" for k, v in fit.correlations.items())
+            typer.echo(f"prior: {fit.rows} rows, {fit.mode}" + (f"; learned task correlation {learned}" if learned else ""),
+                       err=True)
         result = propose(
             search_space,
             frame,
@@ -83,6 +106,7 @@ def command(
             strategy=strategy,
             dispense=_dispense(search_space, min_volume_ul, mix_volume_ul),
             layout=BatchLayout(replicates=replicates, max_recipes=max_recipes),
+            objective_models=models or None,
             candidates=pool,
         )
     try:

@@ -8,10 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from drivers.check import identify_all
-from drivers.emulators.launcher import EmulatedBench
 from lab.cli._errors import user_errors
-from lab.stations.hardware_setup import load_hardware_setup
 
 app = typer.Typer(help="Check the bench's instruments.", no_args_is_help=True)
 
@@ -22,6 +19,10 @@ def check(
     emulate: bool = typer.Option(False, "--emulate", help="Start the file's emulator:// instruments for the check."),
 ) -> None:
     """Identify every instrument and print its status; exit 1 if any instrument does not answer."""
+    from drivers.check import identify_all
+    from drivers.emulators.launcher import EmulatedBench
+    from lab.stations.hardware_setup import load_hardware_setup
+
     with user_errors():
         setup = load_hardware_setup(config)
         if emulate:

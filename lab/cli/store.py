@@ -1,4 +1,4 @@
-"""`lab store ...`: the store itself (its schema revision)."""
+"""`lab store ...`: the store itself (its schema revision) and readings entered by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import typer
 
 from lab.cli._errors import user_errors
 
-app = typer.Typer(help="The campaign store: migrate it to this release's schema.", no_args_is_help=True)
+app = typer.Typer(help="The campaign store: migrate it to this release's schema; import readings taken by hand.",
+                  no_args_is_help=True)
 
 
 @app.command("upgrade")
@@ -28,3 +29,37 @@ def upgrade(
         typer.echo(f"store {shown(url)}: already at revision {done.to_revision}; nothing to do")
     else:
         typer.echo(f"store {shown(url)}: upgraded from revision {before} to {done.to_revision}")
+
+
+@app.command("import")
+def import_readings(
+    readings: Path = typer.Option(..., help="CSV of readings: `sample_id` + quantities (films of the campaign), or "
+                                  "a recipe + quantities (films made off-line); units in the header, e.g. "
+                                  "'thickness [nm]'."),
+    out: Path = typer.Option(None, help="Output directory of a campaign (its lab.sqlite)."),
+    store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
+    campaign: str = typer.Option(None, help="Campaign name (default: the store's only campaign)."),
+    by: str = typer.Option(None, help="Who measured or entered the readings (default: the login name)."),
+    instrument: str = typer.Option("manual", help="Instrument of the readings (a file's `instrument` column wins)."),
+    note: str = typer.Option("", help="Kept with the import in the store."),
+) -> None:
+    """Add readings taken by hand, in one transaction: all or nothing; the same file twice changes nothing."""
+    from lab.campaign.manual_readings import import_readings_file
+    from lab.campaign.session import login_name, select_campaign, store_url_for
+    from lab.errors import ConfigError
+    from lab.store import Store
+
+    with user_errors():
+        if out is not None and not store and not (out / "lab.sqlite").exists():
+            raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
+        with Store(store_url_for(out, store), create=False) as db:
+            info = select_campaign(db, campaign)
+            done = import_readings_file(db, info, readings, by=by or login_name(), instrument=instrument, note=note)
+    if done.already:
+        typer.echo(f"{readings.name} was imported on {done.at:%Y-%m-%d %H:%M} by {done.by}: nothing changed")
+    elif done.readings_added == 0:
+        typer.echo(f"{readings.name}: every reading is in the store already ({done.readings_unchanged}); "
+                   "nothing changed")
+    else:
+        typer.echo(f"imported {done.readings_added} reading(s) from {readings.name}: {done.films_added} off-line "
+                   f"film(s) added, {done.readings_unchanged} reading(s) already there")

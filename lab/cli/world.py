@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from lab.cli import world_fit
+from lab.cli import world_eval, world_fit
 
-app = typer.Typer(help="Simulator worlds: fit an emulated world on data; scenario-specific world commands.",
+app = typer.Typer(help="Simulator worlds: evaluate a world on recipes, fit an emulated world on data; scenario-specific world commands.",
                   no_args_is_help=True)
 app.command(name="fit")(world_fit.command)
+app.command(name="eval")(world_eval.command)

@@ -2,7 +2,7 @@
 
 The page shows the verdict in words, the ranked table of graphs (cross-validated r2 with measured intermediates
 and from the recipe alone, log-likelihood, the paired gain over the recipe-only graph with its 95 % interval),
-drawings of the top graphs, a forest plot of the gains, and parity plots of out-of-fold predictions.
+drawings of the top graphs (inline SVG), a forest plot of the gains, and parity plots of out-of-fold predictions.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -40,7 +39,7 @@ def write_hypothesis_report(result: HypothesisResult, out_dir: Path) -> tuple[Pa
 
 
 def render_hypothesis_report(result: HypothesisResult) -> str:
-    """The report as one HTML string (figures inline as base64 PNG; opens offline)."""
+    """The report as one HTML string (graphs as inline SVG, plots as base64 PNG; opens offline, no script)."""
     cv, settings = result.cv, result.settings
     facts = pd.DataFrame(
         [
@@ -53,6 +52,14 @@ def render_hypothesis_report(result: HypothesisResult) -> str:
             ("grouped CV folds", settings.n_folds),
             ("one-film-per-recipe resamples", settings.n_resamples),
             ("MC draws per prediction", settings.n_mc_samples),
+            ("recipes grouped by", result.grouping),
+            ("hyperparameters", "fitted on each fold's training rows" if settings.hyperparameters == "per_fold"
+             else "fitted once on all rows (held-out rows included)"),
+            ("multiple comparisons", result.correction),
+            ("best graph, nested CV r2 (held-out recipes, selection rerun per outer fold)",
+             f"{result.nested.scores['r2']:.3f} ± {result.nested.scores['r2_std']:.3f} ({result.nested.outer_folds} "
+             f"outer folds; {result.nested.selected_r2:.3f} on the folds that selected it)"
+             if result.nested is not None else "not computed"),
             ("seed", settings.seed),
         ],
         columns=["", "value"],
@@ -61,7 +68,7 @@ def render_hypothesis_report(result: HypothesisResult) -> str:
         ("Verdict", f"<p>{html.escape(result.verdict)}</p>"),
         ("Data and settings", table_to_html(facts, css_class="facts")),
         ("Ranked graphs", _ranked_table(result)),
-        ("Top graphs", figure_to_html(_draw_top_graphs(result), "Best graphs by cross-validated r2 (edges parent -> child).")),
+        ("Top graphs", _top_graphs(result)),
         ("Gain over the recipe-only graph", figure_to_html(_forest_plot(result), "Paired r2 gain with 95 % interval.")),
         ("Parity plots", figure_to_html(_parity_plots(result), "Out-of-fold predictions of every scored film.")),
         ("Method", _method_text()),
@@ -82,44 +89,36 @@ def _ranked_table(result: HypothesisResult) -> str:
                 "r2 from inputs": f"{scores['r2_from_inputs']:.3f} ± {scores['r2_from_inputs_std']:.3f}",
                 "log-likelihood": f"{scores['log_likelihood']:.1f}",
                 "r2 gain [95 % interval]": f"{gain.estimate:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}]",
+                "p (Holm)": f"{result.comparisons[index].p_holm:.2g}" if index != 0 else "",
             }
         )
     return table_to_html(pd.DataFrame(rows))
 
 
-def _layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
-    """Left-to-right layers by longest path from `inputs`, zig-zagged so skip edges stay visible."""
-    depth = {node: 0 for node in graph}
-    for node in nx.topological_sort(graph):
-        for child in graph.successors(node):
-            depth[child] = max(depth[child], depth[node] + 1)
-    positions, seen = {}, {}
-    for node in nx.topological_sort(graph):
-        layer = depth[node]
-        slot = seen.get(layer, 0)
-        seen[layer] = slot + 1
-        positions[node] = (float(layer), (0.6 if layer % 2 else 0.0) - 1.2 * slot)
-    return positions
+def _top_graphs(result: HypothesisResult) -> str:
+    """The best graphs drawn as inline SVG, best first (inputs -> intermediates -> target), with their scores."""
+    from lab.reports.graph_drawing import COLORS, graph_svg
 
-
-def _draw_top_graphs(result: HypothesisResult) -> plt.Figure:
-    top = result.ranking[:TOP_DRAWN]
-    fig, axes = plt.subplots(1, len(top), figsize=(4.4 * len(top), 3.6), squeeze=False)
-    for ax, index in zip(axes[0], top):
+    cards = []
+    for rank, index in enumerate(result.ranking[:TOP_DRAWN], start=1):
         graph = graph_to_networkx(result.cv.graphs[index].parents)
-        positions = _layered_positions(graph)
-        colors = ["#9ecae1" if n == INPUTS else "#fdae6b" if n == result.target else "#c7e9c0" for n in graph]
-        nx.draw_networkx_nodes(graph, positions, ax=ax, node_color=colors, node_size=1500)
-        nx.draw_networkx_labels(graph, positions, {n: n.replace("_", "\n") for n in graph}, ax=ax, font_size=7)
-        nx.draw_networkx_edges(
-            graph, positions, ax=ax, node_size=1500, arrowsize=14, edge_color="#555",
-            connectionstyle="arc3,rad=0.25",
+        scores = result.cv.graphs[index].scores
+        gain = result.comparisons[index].delta_r2
+        label = {1: " (best)", 2: " (runner-up)"}.get(rank, "")
+        title = f"#{rank}{label}: r2 {scores['r2']:.3f}"
+        gain_text = "the recipe-only baseline" if index == 0 else (
+            f"gain {gain.estimate:+.3f} [{gain.low:+.3f}, {gain.high:+.3f}]")
+        cards.append(
+            f"<div class='graph-card'>{graph_svg(graph, INPUTS, result.target, title, key=str(rank))}"
+            f"<div class='note'>{html.escape(describe_graph(result.cv.graphs[index].parents))}<br>"
+            f"r2 from inputs {scores['r2_from_inputs']:.3f}; {html.escape(gain_text)}</div></div>"
         )
-        r2 = result.cv.graphs[index].scores["r2"]
-        ax.set_title(f"#{result.ranking.index(index) + 1}: r2 {r2:.3f}", fontsize=9)
-        ax.margins(0.25)
-        ax.axis("off")
-    return fig
+    legend = " ".join(
+        f"<span style='background:{COLORS[role]};border:1px solid #666;border-radius:4px;padding:0 .4rem'>"
+        f"{role}</span>" for role in ("input", "intermediate", "target")
+    )
+    return (f"<div style='display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start'>{''.join(cards)}</div>"
+            f"<p class='note'>Edges run parent -> child; {legend}. Each node is a GP on its parents.</p>")
 
 
 def _forest_plot(result: HypothesisResult) -> plt.Figure:
@@ -127,13 +126,13 @@ def _forest_plot(result: HypothesisResult) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 0.38 * max(len(shown), 1) + 1.2))
     for row, index in enumerate(shown):
         gain = result.comparisons[index].delta_r2
-        color = "#d62728" if gain.low > 0 else "#7f7f7f"
+        color = "#d62728" if result.comparisons[index].significant else "#7f7f7f"
         ax.plot([gain.low, gain.high], [row, row], color=color, lw=2)
         ax.plot(gain.estimate, row, "o", color=color)
     ax.axvline(0.0, color="k", lw=0.8)
     ax.set_yticks(range(len(shown)), [describe_graph(result.cv.graphs[i].parents) for i in shown], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"r2 gain over {result.target} <- inputs (95 % interval; red: excludes 0)")
+    ax.set_xlabel(f"r2 gain over {result.target} <- inputs (95 % interval; red: significant after Holm)")
     return fig
 
 
@@ -161,9 +160,13 @@ def _method_text() -> str:
         "<p>Each graph is a DAG from the recipe (<code>inputs</code>) through measured intermediates to the target; "
         "each node is a Gaussian process on its parents (BoTorch SingleTaskGP, normalised inputs, standardised "
         "outcome), fitted on the rows where it and its parents are measured. Scores are grouped cross-validation "
-        "(replicates of one recipe never split across folds). <em>r2</em> uses the measured intermediates of the "
+        "(replicates of one recipe never split across folds; without a group column, rows with identical inputs are "
+        "one recipe); each node's hyperparameters are fitted on the training rows of each fold. <em>r2</em> uses the measured intermediates of the "
         "held-out film (unmeasured ones are propagated); <em>r2 from inputs</em> propagates Monte Carlo draws from the "
         "recipe alone. Each resample keeps one film per recipe; scores are means ± std over resamples. The gain "
         "interval is a paired percentile bootstrap over recipes and resamples against the recipe-only graph. "
-        "The best graph is selected among many, so treat a gain whose interval barely excludes 0 with care.</p>"
+        "A gain is called significant when its two-sided p-value (from the bootstrap standard error), "
+        "Holm-adjusted over every comparison with the recipe-only graph, is below 0.05. The best graph is selected "
+        "among many, so its own score is optimistic; the nested score reruns the whole selection on the training "
+        "recipes of each outer fold and scores the graph it picks on the outer held-out recipes.</p>"
     )

@@ -75,6 +75,7 @@ def build_scenario(
     faults: float | None = None,
     conductivity_model: str = "graph",
     scenario_file: str | Path | None = None,
+    thickness_rule: str = "per_recipe",
 ) -> Scenario:
     """The scenario called `name`, seeded; `ConfigError` naming the known ones otherwise.
 
@@ -82,7 +83,8 @@ def build_scenario(
     `hardware_config` (default: the drivers' shipped example), with `faults` (a per-reply fault rate)
     overriding the file's `faults` section; call `scenario.close()` to stop them. `hardware="hardware"` opens
     the drivers on the bench file's ports (real instruments, or emulators served by `lab emulate`). Which
-    scenario supports which, and which use `thickness_fraction` and `conductivity_model`, its entry says.
+    scenario supports which, and which use `thickness_fraction`, `thickness_rule` (`lab.stations.profiling`) and
+    `conductivity_model`, its entry says.
     """
     if scenario_file is not None:
         from lab.scenarios.file_scenario import FileScenario
@@ -93,7 +95,7 @@ def build_scenario(
         spec = load_scenario_file(scenario_file)
         if spec.world.builtin is not None:  # a built-in's own file: run the built-in scenario (and the file's pool)
             scenario = build_scenario(spec.world.builtin, seed, thickness_fraction, hardware, hardware_config, faults,
-                                      conductivity_model)
+                                      conductivity_model, thickness_rule=thickness_rule)
         else:
             hardware_config = hardware_config if hardware == "emulated" else None
             scenario = FileScenario(spec, seed, hardware, hardware_config, faults)
@@ -102,7 +104,7 @@ def build_scenario(
     check_hardware(name, hardware)
     return scenario_entry(name).build(
         seed, thickness_fraction=thickness_fraction, hardware=hardware, hardware_config=hardware_config,
-        faults=faults, conductivity_model=conductivity_model,
+        faults=faults, conductivity_model=conductivity_model, thickness_rule=thickness_rule,
     )
 
 

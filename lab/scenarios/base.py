@@ -47,6 +47,11 @@ class Scenario(ABC):
         """Objectives computed exactly from the recipe (not modelled)."""
         return {}
 
+    @property
+    def log_quantities(self) -> tuple[str, ...]:
+        """Quantities the models take the log of, so every reading must be > 0 (default: log-scale objectives)."""
+        return tuple(o.name for o in self.space.objectives if o.scale == "log")
+
     #: the station that makes samples from a recipe (mix + cast for films)
     maker: DropCastingStation
     #: the measuring stations each made sample visits, in order
@@ -64,9 +69,35 @@ class Scenario(ABC):
     def true_objectives(self, X: np.ndarray) -> pd.DataFrame:
         """Noise-free objective values of recipes `X` (`n x d`)."""
 
+    def true_quantities(self, X: np.ndarray) -> pd.DataFrame:
+        """The world's noise-free value of every quantity and objective of recipes `X` (`n x d`), one row each.
+
+        Default: `truth` of each recipe, with the objectives `true_objectives` gives where `truth` lacks them.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        frame = pd.DataFrame([self.truth(dict(zip(self.space.names, row.tolist()))) for row in X])
+        objectives = self.true_objectives(X)
+        for name in objectives.columns:
+            if name not in frame:
+                frame[name] = objectives[name].to_numpy()
+        return frame
+
+    #: what `distance_to_data` measures, in words (None: the world knows no data)
+    distance_description: str | None = None
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray | None:
+        """Each recipe's distance to the data the world was calibrated on (`distance_description`), or None."""
+        return None
+
     @abstractmethod
     def world_optimum(self) -> dict[str, float]:
         """The best value the world allows for each objective on its own."""
+
+    @property
+    def best_known_hypervolume(self) -> float | None:
+        """Hypervolume of the world's true (or best-known) Pareto front above `hypervolume_reference()`, in
+        the space of `hypervolume_space`; the campaign's hypervolume regret is measured from it (None: unknown)."""
+        return None
 
     def hypervolume_space(self, objectives: pd.DataFrame) -> np.ndarray:
         """Objective values mapped to the space the hypervolume is measured in (every column maximized)."""

@@ -23,7 +23,7 @@ class ScenarioBuilder(Protocol):
 
     def __call__(self, seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated",
                  hardware_config: str | Path | None = None, faults: float | None = None,
-                 conductivity_model: str = "graph") -> Scenario:
+                 conductivity_model: str = "graph", thickness_rule: str = "per_recipe") -> Scenario:
         ...
 
 
@@ -39,7 +39,8 @@ class ScenarioEntry:
         build: Builds the seeded scenario (imports the heavy modules).
         hardware: The hardware modes it supports (of `HARDWARE_MODES`); it refuses the others itself.
         commands: Extra CLI command groups of the scenario: group name -> `"module:attribute"` of a `typer.Typer`,
-            imported only when the `lab` command starts (`lab.cli` mounts them).
+            imported only when the `lab` command starts (`lab.cli` mounts them); the module must be light (its
+            commands import the scenario's heavy modules in their bodies), as every `lab` call imports it.
         tools: Named scenario functions generic commands call (e.g. `"bench_backend"` for `lab emulate`):
             name -> `"module:attribute"`, imported on use by `ScenarioEntry.tool`.
     """

@@ -109,6 +109,16 @@ class FileScenario(Scenario):
                 values[o.name] = self._cost(X, o.prices)
         return pd.DataFrame(values)
 
+    @property
+    def distance_description(self) -> str | None:
+        if not self.annotations:
+            return None
+        return ("Euclidean distance to the nearest recipe of the emulated data, each parameter scaled to [0, 1] by "
+                f"its range; beyond {self.world.extrapolation_distance:.3g} the world extrapolates")
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray | None:
+        return self.world.distance_to_data(np.asarray(X, dtype=float)) if self.annotations else None
+
     def truth(self, recipe: Mapping[str, float]) -> dict[str, float]:
         x = np.array([[float(recipe[p]) for p in self.spec.parameter_names]])
         return {k: float(v) for k, v in self.true_quantities(x).iloc[0].items()}

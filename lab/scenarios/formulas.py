@@ -3,17 +3,18 @@
 A scenario file may say `conductivity: "1e7 / (sheet_resistance * thickness)"`. The text is parsed with
 Python's `ast` and accepted only if it is arithmetic (`+ - * / **`, unary minus, numbers) over quantity names
 and a short list of numeric functions; `asteval`'s interpreter (with a symbol table holding just those names and
-functions) then evaluates it elementwise on arrays. Formulas may use each other; their order comes from a
-networkx DAG, and a cycle or an unknown name is a `ConfigError` naming the quantity.
+functions) then evaluates it elementwise on arrays. Formulas may use each other; their order comes from the
+standard library's `graphlib` (a topological sort, light enough for `lab scenario check` to start at once), and a
+cycle or an unknown name is a `ConfigError` naming the quantity.
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import networkx as nx
 import numpy as np
 
 from lab.errors import ConfigError
@@ -91,23 +92,22 @@ def evaluation_order(formulas: Mapping[str, Formula], measured: set[str]) -> lis
     Raises:
         ConfigError: a formula names a quantity neither measured nor derived, or formulas form a cycle.
     """
-    graph = nx.DiGraph()
+    graph: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for name, formula in formulas.items():
         if name in measured:
             raise ConfigError(f"derived.{name}: {name!r} is measured by the route; a quantity is measured or derived")
-        graph.add_node(name)
+        graph.add(name)
         for used in sorted(formula.names):
             if used not in measured and used not in formulas:
                 known = ", ".join(sorted(measured | set(formulas)))
                 raise ConfigError(f"derived.{name}: unknown quantity {used!r} (known: {known})")
             if used in formulas:
-                graph.add_edge(used, name)
+                graph.add(name, used)
     try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        return list(nx.topological_sort(graph))
-    loop = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-    raise ConfigError(f"derived: formulas form a cycle ({loop})")
+        return list(graph.static_order())
+    except graphlib.CycleError as exc:
+        loop = " -> ".join(exc.args[1])  # each quantity is used by the next; the first is repeated last
+        raise ConfigError(f"derived: formulas form a cycle ({loop})") from None
 
 
 def evaluate_all(formulas: Mapping[str, Formula], values: Mapping[str, np.ndarray], order: list[str]) -> dict[str, np.ndarray]:

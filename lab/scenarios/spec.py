@@ -132,6 +132,8 @@ class ObjectiveSpec(_Strict):
     scale: Literal["linear", "log"] = "linear"
     unit: str = ""
     reference: float | None = Field(None, description="worst value still worth having (hypervolume reference)")
+    batch_share: float = Field(0.0, ge=0.0, lt=1.0, description="share of each batch chosen for this objective "
+                               "alone (Thompson sampling on it)")
     prices: dict[str, float] | None = Field(None, description="price per unit amount of each component")
 
     @field_validator("prices")
@@ -288,7 +290,8 @@ class ScenarioSpec(_Strict):
         data = {
             "parameters": [p.model_dump(exclude_none=True) for p in self.parameters],
             "constraints": [c.model_dump(by_alias=True, exclude_none=True) for c in self.constraints],
-            "objectives": [o.model_dump(include={"name", "goal", "scale", "unit", "reference"}, exclude_none=True)
+            "objectives": [o.model_dump(include={"name", "goal", "scale", "unit", "reference", "batch_share"},
+                                         exclude_none=True)
                            for o in self.objectives],
         }
         try:

@@ -24,6 +24,7 @@ from lab.records import CastResult, FilmKey, Reading
 from lab.stations.hardware_setup import StationSettings
 from lab.stations.instruments import Instruments, attempt, describe
 from lab.stations.motion import Head, WaferMap
+from lab.stations.profiling import profiles_thickness
 from optimizers.settings import DispenseLimits
 
 log = logging.getLogger(__name__)
@@ -261,12 +262,15 @@ class HardwareConductivityStation:
 
     Args:
         thickness_fraction: Share of films profiled when the caller leaves the choice to the station.
-        thickness_rng: Draws which films are profiled.
+        thickness_rng: Draws which films are profiled (rule `random`).
+        thickness_rule: Which films: `lab.stations.profiling` (default: every recipe's first film, then spread).
     """
 
     def __init__(self, instruments: Instruments, head: Head, wafer_map: WaferMap, settings: StationSettings,
-                 thickness_fraction: float = 1.0, thickness_rng: np.random.Generator | None = None) -> None:
+                 thickness_fraction: float = 1.0, thickness_rng: np.random.Generator | None = None,
+                 thickness_rule: str = "per_recipe") -> None:
         self.name = "conductivity (hardware)"
+        self._thickness_rule = thickness_rule
         self._instruments = instruments
         self._head = head
         self._wafer_map = wafer_map
@@ -314,7 +318,8 @@ class HardwareConductivityStation:
         A film whose thickness cannot be read keeps its sheet resistance (like a film not profiled).
         """
         if with_thickness is None:
-            with_thickness = bool(self._thickness_rng.random() < self._thickness_fraction)
+            with_thickness = profiles_thickness(film, self._thickness_fraction, self._thickness_rule,
+                                                self._thickness_rng.random)
         try:
             xy = self._wafer_map.position(film)
         except KeyError:

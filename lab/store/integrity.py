@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lab.store.schema import Campaign, CampaignLock, Day, Film, Measurement, Recipe, RecipeParameter
+from lab.store.proposals import AWAITING_APPROVAL
 from lab.store.store import CAMPAIGN_STATES, DAY_STATES, RECIPE_STATES, TRUTH_STATION, Store, film_states_of
 
 #: Film states of a recipe in each recipe state (`failed` films may come from a quarantine or a dewetting).
@@ -27,6 +28,7 @@ _FILMS_OF_RECIPE = {
     "mixing": {"planned"},
     "skipped": {"failed"},
     "interrupted": {"failed"},
+    "imported": {"measured", "failed"},
 }
 #: States of a film still in flight whatever its route (the route's measuring states are added per campaign).
 _IN_FLIGHT = {"planned", "cast"}
@@ -91,7 +93,8 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
             p.append(f"film {f.sample_id}: unknown state {f.status!r}")
         if (f.status == "failed") != bool(f.failure):
             p.append(f"film {f.sample_id}: state {f.status} with failure {f.failure!r}")
-        missing = sorted(_required(route, f.status) - quantities[f.id])
+        made_off_line = recipe.status == "imported"  # entered by hand: it never took the route
+        missing = [] if made_off_line else sorted(_required(route, f.status) - quantities[f.id])
         if missing:
             p.append(f"film {f.sample_id}: {f.status} but missing measurement(s) {missing}")
 
@@ -132,9 +135,14 @@ def check_integrity(store: Store, campaign_id: int | None = None) -> IntegrityRe
         ds = sorted(by_campaign[cid], key=lambda d: d.index)
         if [d.index for d in ds] != list(range(1, len(ds) + 1)):
             p.append(f"campaign {c.name}: days {[d.index for d in ds]} are not numbered 1..n")
-        running = [d.index for d in ds if d.status == "running"]
+        running = [d.index for d in ds if d.status in ("running", AWAITING_APPROVAL)]
         if running and (len(running) > 1 or running[0] != ds[-1].index):
-            p.append(f"campaign {c.name}: days {running} running (only the last day may be)")
+            p.append(f"campaign {c.name}: days {running} running or awaiting approval (only the last day may be)")
+        for d in ds:
+            if d.status == AWAITING_APPROVAL and any(r.day_id == d.id for r in recipes.values()):
+                p.append(f"campaign {c.name}: day {d.index} awaits approval but already has recipes")
+        if c.status == "starting" and ds:
+            p.append(f"campaign {c.name}: starting, yet it has {len(ds)} day(s) (it is running before its first day)")
         if c.status == "done":
             expected = int((c.config or {}).get("days", len(ds)))
             if running or len(ds) != expected:

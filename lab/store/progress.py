@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func, select
 
 from lab.records import FilmKey
 from lab.store.schema import Campaign, Day, Film, Recipe, RecipeParameter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -105,15 +108,31 @@ class ProgressMixin:
             return [RecipeState(r.id, r.slot, r.status, values[r.id], dict(r.journal or {}), films[r.id])
                     for r in recipes]
 
-    def progress(self, campaign_id: int) -> pd.DataFrame:
-        """Films per day and state: one row per day, one column per state present (counts)."""
+    def film_counts(self, campaign_id: int) -> dict[int, dict[str, int]]:
+        """Films per day and state: day index -> {state: count} of the states present (days in order).
+
+        Plain dicts, no pandas: what `lab campaign status` prints, read at once.
+        """
         with self._sessions() as s:
             rows = s.execute(
                 select(Day.index, Film.status, func.count())
                 .join(Recipe, Recipe.day_id == Day.id).join(Film, Film.recipe_id == Recipe.id)
                 .where(Day.campaign_id == campaign_id).group_by(Day.index, Film.status)
+                .order_by(Day.index, Film.status)
             ).all()
-        frame = pd.DataFrame(rows, columns=["day", "status", "films"])
-        if frame.empty:
+        counts: dict[int, dict[str, int]] = {}
+        for day, status, films in rows:
+            counts.setdefault(int(day), {})[status] = int(films)
+        return counts
+
+    def progress(self, campaign_id: int) -> pd.DataFrame:
+        """Films per day and state: one row per day, one column per state present (counts)."""
+        import pandas as pd
+
+        counts = self.film_counts(campaign_id)
+        if not counts:
             return pd.DataFrame()
-        return frame.pivot(index="day", columns="status", values="films").fillna(0).astype(int)
+        frame = pd.DataFrame.from_dict(counts, orient="index")
+        frame = frame.reindex(sorted(frame.columns), axis=1).fillna(0).astype(int)
+        frame.index.name, frame.columns.name = "day", "status"
+        return frame

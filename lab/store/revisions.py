@@ -51,7 +51,7 @@ class Migrations:
 
     location: str = "lab.store:migrations"
     extra_versions: tuple[str, ...] = ()
-    head: str = "0001"
+    head: str = "0002"
     baseline: str = "0001"
 
 

@@ -36,7 +36,8 @@ class Campaign(Base):
     scenario: Mapped[str] = mapped_column(String(50))
     seed: Mapped[int] = mapped_column(Integer)
     config: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    #: starting (recorded, not built yet) -> running -> done | stopped | failed (see `CAMPAIGN_STATES`)
+    status: Mapped[str] = mapped_column(String(20), default="starting")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     #: what the store needs to check the campaign: `route` (measuring states in order) and `quantities`
     #: (state -> quantities a film must have once it reached that state)
@@ -55,7 +56,8 @@ class Day(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     index: Mapped[int] = mapped_column(Integer)
     strategy: Mapped[str] = mapped_column(String(50))
-    #: `running` -> `done`, or `partial` when a station was quarantined and the batch ended early
+    #: `running` -> `done`, or `partial` when a station was quarantined and the batch ended early;
+    #: `awaiting approval` (before `running`) while a scientist reviews the day's proposal
     status: Mapped[str] = mapped_column(String(20), default="running")
     #: stations (route states, `cast` for the maker) quarantined this day, with the reason
     quarantined: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -73,7 +75,8 @@ class Recipe(Base):
 
     States: `planned` -> `mixing` (written before the maker touches liquid, with the maker's `journal`)
     -> `cast` (the maker reported each film); `interrupted` when a cast whose outcome was unknown after a
-    crash left its films for inspection; `skipped` when a quarantined station meant it was never mixed.
+    crash left its films for inspection; `skipped` when a quarantined station meant it was never mixed;
+    `imported` for a film made off-line and entered by hand (`lab store import`): no station touches it.
     """
 
     __tablename__ = "recipes"
@@ -160,3 +163,81 @@ class CampaignLock(Base):
     acquired_s: Mapped[float] = mapped_column(Float)
     heartbeat_s: Mapped[float] = mapped_column(Float)
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Proposal(Base):
+    """One proposal of a day's recipes and what was decided about it (revision 0002).
+
+    A day reviewed by a scientist (`approval: required`) may be proposed several times: each rejection makes
+    room for another round. States: `pending` (awaiting approval) -> `approved` or `rejected`; `auto` when
+    the campaign asks for no review (the proposal went straight to the stations).
+    """
+
+    __tablename__ = "proposals"
+    __table_args__ = (UniqueConstraint("day_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("days.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    strategy: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    #: what the decision changed: rows approved / edited / rejected / added, and rows pinned for the next round
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: how the proposal was made: seed, and the prior's mode and learned task correlations
+    diagnostics: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    rows: Mapped[list["ProposalRow"]] = relationship(cascade="all, delete-orphan", order_by="ProposalRow.row")
+
+
+class ProposalRow(Base):
+    """One recipe of a proposal: as proposed (with the model's predictions), and what became of it.
+
+    `origin`: `proposed` (the optimizer's), `pinned` (kept from a rejected round) or `manual` (added by the
+    scientist at approval). `outcome`: `pending` -> `approved` (cast as proposed), `edited` (cast with the
+    scientist's values) or `rejected` (removed, or its round rejected).
+    """
+
+    __tablename__ = "proposal_rows"
+    __table_args__ = (UniqueConstraint("proposal_id", "row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(20), default="proposed")
+    outcome: Mapped[str] = mapped_column(String(20), default="pending")
+    proposed: Mapped[dict] = mapped_column(JSON, default=dict)
+    final: Mapped[dict] = mapped_column(JSON, default=dict)
+    prediction: Mapped[dict] = mapped_column(JSON, default=dict)
+    recipe_id: Mapped[int | None] = mapped_column(ForeignKey("recipes.id"), nullable=True)
+
+
+class ReadingImport(Base):
+    """One file of readings entered by hand (`lab store import`): who, when, from which instrument (revision 0002)."""
+
+    __tablename__ = "reading_imports"
+    __table_args__ = (UniqueConstraint("campaign_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    #: SHA-256 of the file's bytes: the same file imported twice is recognised and changes nothing
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(500), default="")
+    imported_by: Mapped[str] = mapped_column(String(100), default="")
+    instrument: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    films_added: Mapped[int] = mapped_column(Integer, default=0)
+    readings_added: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ManualReading(Base):
+    """A measurement entered by hand: its import (provenance `manual`) (revision 0002)."""
+
+    __tablename__ = "manual_readings"
+
+    measurement_id: Mapped[int] = mapped_column(ForeignKey("measurements.id"), primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("reading_imports.id"))

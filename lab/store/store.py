@@ -12,9 +12,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-import pandas as pd
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -23,10 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from lab.errors import LockLost, StoreError
 from lab.records import CastResult, FilmKey, Reading
 from lab.store.cycle_writes import CycleWritesMixin
+from lab.store.imports import ImportMixin
 from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
+from lab.store.proposals import AWAITING_APPROVAL, ProposalMixin, auto_proposal
 from lab.store.revisions import check_revision, shown
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
+
+if TYPE_CHECKING:  # pandas only for the reads that return tables: opening a store stays light
+    import pandas as pd
 
 #: The station name under which simulator ground truth is stored.
 TRUTH_STATION = "world"
@@ -42,11 +46,13 @@ def film_states_of(route: Mapping | None) -> tuple[str, ...]:
     return (*FILM_STATES_BEFORE, *(route or {}).get("states", ()), *FILM_STATES_AFTER)
 
 #: Every state of a recipe (see `lab.store.schema.Recipe`).
-RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped")
+RECIPE_STATES = ("planned", "mixing", "cast", "interrupted", "skipped", "imported")
 
-#: Every state of a day and of a campaign.
-DAY_STATES = ("running", "done", "partial")
-CAMPAIGN_STATES = ("running", "stopped", "done", "failed")
+#: Every state of a day and of a campaign. A campaign is `starting` from its record (the runner's first write,
+#: before its scenario is built) until its runner holds the lock and built it; then `running`. A day (and its
+#: campaign) is `awaiting approval` while a proposal waits for a scientist's decision.
+DAY_STATES = ("running", "done", "partial", AWAITING_APPROVAL)
+CAMPAIGN_STATES = ("starting", "running", "stopped", "done", "failed", AWAITING_APPROVAL)
 
 #: Called inside every write transaction just before it commits, with the write's name (a test hook:
 #: `LAB_KILL_AT=commit:<name>:<n>` kills the runner with the transaction half done).
@@ -67,7 +73,7 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-class Store(CycleWritesMixin, LockMixin, ProgressMixin):
+class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMixin):
     """Campaigns, days, recipes, films and measurements in one SQL database.
 
     Args:
@@ -134,7 +140,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     # ------------------------------------------------------------------ writes
     def create_campaign(self, name: str, scenario: str, seed: int, config: Mapping, route: Mapping | None = None) -> int:
-        """Register a new campaign and return its id.
+        """Register a new campaign (state `starting`) and return its id.
 
         Args:
             route: `{"states": [measuring states in order], "quantities": {state: [quantities]}}`, what a
@@ -143,17 +149,23 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
         with self._transaction("create_campaign") as s:
             if s.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
                 raise StoreError(f"campaign {name!r} already exists in the store")
-            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}))
+            c = Campaign(name=name, scenario=scenario, seed=seed, config=dict(config), route=dict(route or {}),
+                         status="starting")
             s.add(c)
             s.flush()
             return c.id
 
-    def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord]) -> tuple[int, list[int]]:
-        """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids."""
+    def start_day(self, campaign_id: int, index: int, strategy: str, recipes: Sequence[RecipeRecord],
+                  diagnostics: Mapping | None = None) -> tuple[int, list[int]]:
+        """Open day `index` of a campaign with its proposed recipes; return the day id and recipe ids.
+
+        The proposal is recorded as not reviewed (`auto`), with `diagnostics` (how it was made: seed, prior).
+        """
         with self._transaction("start_day") as s:
             day = Day(campaign_id=campaign_id, index=index, strategy=strategy)
             s.add(day)
             s.flush()
+            s.add(auto_proposal(day.id, strategy, diagnostics))
             ids = []
             for slot, rec in enumerate(recipes):
                 _check_finite(rec.values, f"recipe {slot}")
@@ -256,6 +268,8 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
 
     def film_states(self, campaign_id: int, day: int | None = None) -> pd.DataFrame:
         """`sample_id, day, recipe_id, status, failure` of every film (of one day if given)."""
+        import pandas as pd
+
         with self._sessions() as s:
             q = (
                 select(Film.sample_id, Day.index, Film.recipe_id, Film.status, Film.failure)
@@ -290,7 +304,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             day.finished_at = datetime.now(timezone.utc)
 
     def finish_campaign(self, campaign_id: int, status: str = "done") -> None:
-        """Mark a campaign finished (or `stopped`, `failed`; `running` again when resumed)."""
+        """Mark a campaign finished (or `stopped`, `failed`; `running` once built, again when resumed)."""
         if status not in CAMPAIGN_STATES:
             raise StoreError(f"campaign state {status!r} is not one of {CAMPAIGN_STATES}")
         with self._transaction("finish_campaign") as s:
@@ -306,7 +320,12 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             return s.scalar(select(Campaign.id).where(Campaign.name == name))
 
     def history(self, campaign_id: int) -> pd.DataFrame:
-        """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure."""
+        """One row per film: day, sample_id, recipe parameters, measurements, `true_<q>`, status, failure.
+
+        A quantity read twice on a film (a station's reading, then one entered by hand) shows the later reading.
+        """
+        import pandas as pd
+
         with self._sessions() as s:
             rows = s.execute(
                 select(Film, Day.index, Recipe.id)
@@ -324,7 +343,7 @@ class Store(CycleWritesMixin, LockMixin, ProgressMixin):
             meas = s.execute(
                 select(Measurement.film_id, Measurement.quantity, Measurement.value, Measurement.is_truth)
                 .join(Film, Measurement.film_id == Film.id)
-                .where(Film.campaign_id == campaign_id)
+                .where(Film.campaign_id == campaign_id).order_by(Measurement.id)
             ).all()
         recipe_values: dict[int, dict[str, float]] = {}
         for rid, name, value in params:

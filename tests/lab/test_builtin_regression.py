@@ -5,7 +5,12 @@ became files plus one package each (commit b62fa77); the whole restructure (pack
 plan, one definition of layout, snapping and orientation) kept them. Two deliberate changes then re-took them
 (the earlier digest is kept beside, `sha256_before_seed_and_reference_unification`): every seed now comes from
 the campaign's one seed sequence (`lab.seeds`), and the optimizer aims at the hypervolume reference the campaign
-is scored against (the references in each built-in's `scenario.yaml`). Values are rounded to 9 significant
+is scored against (the references in each built-in's `scenario.yaml`). Issue 13 then re-took the P3HT/CNT digest
+(the one before is kept as `sha256_before_world_recalibration`): the world's faces recalibrated (offset 0.03,
+replicate weights, order slope 0.25), a cost reference above the dearest blend (0.12 USD), a fifth of each batch
+on conductivity alone (`batch_share`), each film's `distance_to_data`, every recipe's first film profiled
+(`thickness_rule: per_recipe`), failures a pooled rate unless they depend on the recipe, and the conductivity
+belief's latent paths through the law with Matern-5/2 nodes on warped inputs. Values are rounded to 9 significant
 digits before hashing, so round-off in the last bits does not count as a change; any change of recipes,
 readings or truth does.
 """

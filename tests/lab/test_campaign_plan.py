@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from lab.campaign.config import CampaignConfig
-from lab.campaign.cycle import CampaignStopped
+from lab.campaign.control import CampaignStopped
 from lab.campaign.plan import Measure, Mix, Propose, day_plan, PlannedRecipe
 from lab.campaign.runner import run_campaign
 from lab.campaign.session import runner_session

@@ -45,7 +45,7 @@ def test_a_second_runner_is_refused_and_a_dead_runners_lock_is_taken_over(store_
             resume_campaign(store, cid)
         result = runner.invoke(app, ["campaign", "resume", "--store", store_url])
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "being run by pid" in result.stderr
-        assert store.campaign(cid).status == "running" and store.days(cid) == []  # nothing was touched
+        assert store.campaign(cid).status == "starting" and store.days(cid) == []  # nothing was touched
         # the holder dies: its pid is gone on this host -> stale, taken over, the campaign finishes
         store.release_lock(cid, "other-runner")
         store.acquire_lock(cid, "dead-runner", host, _dead_pid(), lambda info: False)

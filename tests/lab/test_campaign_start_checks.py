@@ -40,7 +40,7 @@ def test_a_bad_bench_file_is_refused_before_any_output(tmp_path: Path) -> None:
 
 
 def test_a_failed_build_leaves_a_failed_campaign_that_resume_does_not_pick(tmp_path: Path) -> None:
-    from lab.campaign.cycle import CampaignStopped
+    from lab.campaign.control import CampaignStopped
     from lab.campaign.runner import run_campaign
     from lab.campaign.session import select_campaign
 

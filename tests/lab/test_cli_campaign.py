@@ -62,10 +62,11 @@ def test_short_campaign_end_to_end(tmp_path):
     hist = pd.read_csv(out / "history.csv")
     hist["failure"] = hist["failure"].fillna("").astype(str)
     assert len(hist) == 48 and hist["sample_id"].is_unique
-    assert list(hist.columns[:15]) == [
+    assert list(hist.columns[:16]) == [
         "day", "sample_id", "p3ht", "l_swcnt", "s_swcnt", "mwcnt", "dwcnt", "absorbance_525", "absorption_ratio",
-        "sheet_resistance", "thickness", "conductivity", "cost", "status", "failure",
+        "sheet_resistance", "thickness", "conductivity", "cost", "distance_to_data", "status", "failure",
     ]
+    assert (hist["distance_to_data"] >= 0).all()  # to the real compositions the world was calibrated on
     assert {"true_conductivity", "true_absorption_ratio", "true_thickness"} <= set(hist.columns)
     comps = hist[["p3ht", "l_swcnt", "s_swcnt", "mwcnt", "dwcnt"]].to_numpy()
     np.testing.assert_allclose(comps.sum(axis=1), 100.0, rtol=1e-6)
@@ -81,8 +82,12 @@ def test_short_campaign_end_to_end(tmp_path):
     assert summary["best_true"]["conductivity"][1] >= summary["best_true"]["conductivity"][0]
     assert summary["hypervolume"][1] >= summary["hypervolume"][0] > 0
     assert summary["world_optimum"]["conductivity"] >= summary["best_true"]["conductivity"][1]
+    front, regret = summary["hypervolume_of_front"], summary["hypervolume_regret"]  # against the true front
+    assert front == pytest.approx(0.2839, abs=1e-3) and regret[0] >= regret[1] > 0
+    assert regret[1] == pytest.approx(front - summary["hypervolume"][1])
+    assert summary["hypervolume_reference"] == [0.0, -0.12]
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") >= 2 and "http" not in html.split("<body>")[1][:2000]
+    assert html.count('class="plotly-graph-div"') >= 3 and "http" not in html.split("<body>")[1][:2000]
     # the store holds the same films
     from lab.store import Store, sqlite_url
 

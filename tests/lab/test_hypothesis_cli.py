@@ -81,6 +81,14 @@ def test_run_writes_scores_and_a_self_contained_report(data_csv, tmp_path):
     assert {"r2", "r2_std", "log_likelihood", "r2_from_inputs"} <= set(best)
     assert "Adding ratio to the recipe raises cross-validated r2" in scores["verdict"]
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3  # graphs, gains, parity
+    assert page.count("data:image/png;base64,") == 2  # gains, parity
+    assert page.count('<svg class="graph"') == 3  # every graph drawn, best first
+    best_svg = page.split('<svg class="graph"')[1].split("</svg>")[0]
+    assert "(best)" in best_svg and ">ratio<" in best_svg and ">inputs<" in best_svg and ">sigma<" in best_svg
+    assert best_svg.count("marker-end=") == 3  # edges: inputs -> ratio, inputs -> sigma, ratio -> sigma
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert scores["verdict"].split(" (")[0] in page
+    assert scores["grouping"] == "column 'recipe'" and scores["correction"].startswith("Holm")
+    assert scores["nested"]["outer_folds"] == 3 and scores["nested"]["r2"] > 0.5
+    assert "multiple comparisons" in page and "Holm (family-wise 5 %) over 2 comparisons" in page
+    assert "nested CV r2" in page and f"{scores['nested']['r2']:.3f}" in page

@@ -6,7 +6,8 @@ them), no failures. Replicates (`--group-by recipe_id`) make film-level informat
 recipe share the composition and differ only by the world's film-level random effects. Measured signal at this
 size (seeds 0-3, 50-60 recipes): coupling 0.07 gives an r2 gain of +0.014 to +0.040 with a 95 % interval above 0
 (lowest lower bound +0.0005 at 50 recipes, so the default coupling is a moderate signal); coupling 0 gives gains
-of -0.005 to +0.017 whose intervals include 0.
+of -0.005 to +0.017 whose intervals include 0. Claims rest on Holm-adjusted p-values over the graphs compared
+(an unadjusted interval of one of several graphs through the ratio may exclude 0 by chance).
 """
 
 from __future__ import annotations
@@ -60,5 +61,5 @@ def test_uncoupled_world_finds_no_extra_information_in_the_ratio(tmp_path):
     assert "No graph beats the recipe-only graph significantly" in scores["verdict"]
     assert "absorption_ratio" in scores["verdict"] and "no significant extra information" in scores["verdict"]
     for graph in scores["graphs"]:
-        if _through_ratio(graph):
-            assert graph["delta_r2_vs_inputs"]["low"] <= 0
+        if _through_ratio(graph):  # no claim survives the correction over the graphs compared
+            assert graph["p_holm_vs_inputs"] >= 0.05 or graph["delta_r2_vs_inputs"]["estimate"] <= 0

@@ -36,3 +36,17 @@ def test_a_full_disk_under_the_store_is_named(tmp_path: Path, monkeypatch) -> No
         monkeypatch.setattr(Session, "commit", disk_full)
         with pytest.raises(StoreError, match="database or disk is full"):
             store.create_campaign("c", "p3ht-cnt", 0, {})
+
+
+def test_outputs_get_the_mode_a_plain_open_gives(tmp_path: Path) -> None:
+    """Reproduces an audit finding: history.csv and report.html were 0600 (mkstemp's mode), unreadable to the group."""
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = write_atomic(tmp_path / "history.csv", "a,b\n")
+        plain = tmp_path / "plain.csv"
+        plain.write_text("a,b\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o644

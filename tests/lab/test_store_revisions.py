@@ -40,10 +40,10 @@ def _fixture_contents():
     return module.contents
 
 
-def _with_0002(monkeypatch, kind: str = "ok") -> None:
-    """This release, plus a test-only revision 0002 (`ok`: films gain `note`; `broken`: fails halfway)."""
+def _with_0003(monkeypatch, kind: str = "ok") -> None:
+    """This release, plus a test-only revision 0003 (`ok`: films gain `note`; `broken`: fails halfway)."""
     monkeypatch.setattr(revisions, "MIGRATIONS", Migrations(extra_versions=(str(DATA / "migrations" / kind),),
-                                                            head="0002"))
+                                                            head="0003"))
 
 
 def _revision(url: str) -> list[str]:
@@ -78,10 +78,11 @@ def _schema(url: str) -> dict:
         engine.dispose()
 
 
-def _create_all(url: str) -> None:
-    """Write the tables as release 0.1 did (`create_all`, no revision recorded)."""
+def _create_all(url: str, release_0_1: bool = True) -> None:
+    """Write the tables by `create_all`, no revision recorded: release 0.1's tables (as it did), or this release's."""
     engine = create_engine(url, poolclass=NullPool)
-    Base.metadata.create_all(engine)
+    tables = [Base.metadata.tables[t] for t in sorted(BASELINE_TABLES)] if release_0_1 else None
+    Base.metadata.create_all(engine, tables=tables)
     engine.dispose()
 
 
@@ -97,9 +98,9 @@ def test_a_new_store_is_made_at_head_with_exactly_the_release_tables(store_url, 
     assert _revision(store_url) == [MIGRATIONS.head]
     if store_url.startswith("sqlite"):
         legacy = sqlite_url(tmp_path / "legacy.sqlite")
-        _create_all(legacy)
+        _create_all(legacy, release_0_1=False)
         assert _schema(store_url) == _schema(legacy)
-        assert set(_schema(store_url)) == BASELINE_TABLES
+        assert set(_schema(store_url)) == set(Base.metadata.tables) > BASELINE_TABLES
     engine = create_engine(store_url, poolclass=NullPool)
     with engine.connect() as c:
         assert compare_metadata(MigrationContext.configure(c), Base.metadata) == []
@@ -113,36 +114,42 @@ def test_on_postgres_the_baseline_equals_what_release_0_1_created(store_url):
 
     Store(store_url).close()
     with postgres_schema() as legacy:
+        _create_all(legacy, release_0_1=False)
+        assert _schema(store_url) == _schema(legacy) and set(_schema(legacy)) == set(Base.metadata.tables)
+    with postgres_schema() as legacy:
         _create_all(legacy)
-        assert _schema(store_url) == _schema(legacy) and set(_schema(legacy)) == BASELINE_TABLES
+        assert set(_schema(legacy)) == BASELINE_TABLES
 
 
-def test_a_release_0_1_store_is_the_baseline_and_is_stamped_when_opened_for_writing(store_url, tmp_path):
+def test_a_release_0_1_store_is_the_baseline_and_is_stamped_when_upgraded(store_url, tmp_path):
     _create_all(store_url)
     digest = hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
     copy = tmp_path / "ro.sqlite"
     shutil.copy(FIXTURE, copy)
-    with Store(sqlite_url(copy), read_only=True) as ro:  # read-only: taken as it is, its bytes unchanged
-        assert len(ro.campaigns()) == 1
-    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest
-    with Store(store_url, read_only=True) as ro:
-        assert ro.campaigns() == []
+    with pytest.raises(StoreError, match="older than this release's 0002: run `lab store upgrade"):
+        Store(sqlite_url(copy), read_only=True)  # refused as it is (its tables predate this release's)
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == digest  # and its bytes unchanged
+    for kwargs in ({"read_only": True}, {"create": False}):  # refused until upgraded: this release's tables are missing
+        with pytest.raises(StoreError, match="revision 0001, older than this release's 0002"):
+            Store(store_url, **kwargs)
     assert _revision(store_url) == []
+    done = revisions.upgrade_store(store_url)
+    assert (done.from_revision, done.to_revision, done.stamped) == ("0001", "0002", True)
     with Store(store_url, create=False) as db:
         assert db.campaigns() == []
-    assert _revision(store_url) == [MIGRATIONS.baseline]
+    assert _revision(store_url) == [MIGRATIONS.head]
 
 
 def test_the_release_0_1_fixture_upgrades_with_every_film_and_reading_intact(tmp_path, monkeypatch):
     contents = _fixture_contents()
     expected = json.loads((DATA / "store_release_0_1.json").read_text())
     assert contents(FIXTURE) == expected and expected["counts"]["films"] == 12
-    for head in ("0001", "0002"):
+    for head in ("0002", "0003"):
         out = tmp_path / head
         out.mkdir()
         shutil.copy(FIXTURE, out / "lab.sqlite")
-        if head == "0002":
-            _with_0002(monkeypatch)
+        if head == "0003":
+            _with_0003(monkeypatch)
         result = runner.invoke(app, ["store", "upgrade", "--out", str(out)])
         assert result.exit_code == 0, result.output
         assert f"upgraded from revision 0001 (unrecorded, release 0.1) to {head}" in result.output
@@ -160,19 +167,19 @@ def test_the_release_0_1_fixture_upgrades_with_every_film_and_reading_intact(tmp
 def test_an_older_store_is_refused_until_lab_store_upgrade(store_url, monkeypatch):
     with Store(store_url) as db:
         cid = db.create_campaign("c", "p3ht-cnt", 0, {"days": 1})
-    _with_0002(monkeypatch)
+    _with_0003(monkeypatch)
     for kwargs in ({}, {"create": False}, {"read_only": True}):
         with pytest.raises(StoreError) as err:
             Store(store_url, **kwargs)
         message = str(err.value)
-        assert "\n" not in message and "revision 0001, older than this release's 0002" in message
+        assert "\n" not in message and "revision 0002, older than this release's 0003" in message
         assert "run `lab store upgrade --store " in message
     status = runner.invoke(app, ["campaign", "status", "--store", store_url])
     assert status.exit_code == 2 and status.stderr.count("\n") == 1 and "lab store upgrade" in status.stderr
     result = runner.invoke(app, ["store", "upgrade", "--store", store_url])
     assert result.exit_code == 0, result.output
-    assert "upgraded from revision 0001 to 0002" in result.output
-    assert _revision(store_url) == ["0002"]
+    assert "upgraded from revision 0002 to 0003" in result.output
+    assert _revision(store_url) == ["0003"]
     engine = create_engine(store_url, poolclass=NullPool)
     with engine.connect() as c:
         assert "note" in {col["name"] for col in inspect(c).get_columns("films")}
@@ -185,11 +192,11 @@ def test_a_failing_migration_is_rolled_back_whole(store_url, monkeypatch):
     with Store(store_url) as db:
         db.create_campaign("c", "p3ht-cnt", 0, {"days": 1})
     before = _schema(store_url)
-    _with_0002(monkeypatch, "broken")
+    _with_0003(monkeypatch, "broken")
     result = runner.invoke(app, ["store", "upgrade", "--store", store_url])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
-    assert "migration failed and was rolled back, the store is still at revision 0001" in result.stderr
-    assert _revision(store_url) == ["0001"]
+    assert "migration failed and was rolled back, the store is still at revision 0002" in result.stderr
+    assert _revision(store_url) == ["0002"]
     assert _schema(store_url) == before  # no `films.note`, no `notes` table
     monkeypatch.setattr(revisions, "MIGRATIONS", Migrations())
     with Store(store_url, create=False) as db:
@@ -198,13 +205,13 @@ def test_a_failing_migration_is_rolled_back_whole(store_url, monkeypatch):
 
 def test_a_store_of_a_newer_revision_is_refused(store_url, monkeypatch):
     Store(store_url).close()
-    _with_0002(monkeypatch)
+    _with_0003(monkeypatch)
     revisions.upgrade_store(store_url)
     monkeypatch.setattr(revisions, "MIGRATIONS", Migrations())
-    with pytest.raises(StoreError, match=r"revision 0002, which this release \(head 0001\) does not know"):
+    with pytest.raises(StoreError, match=r"revision 0003, which this release \(head 0002\) does not know"):
         Store(store_url)
     result = runner.invoke(app, ["store", "upgrade", "--store", store_url])
-    assert result.exit_code == 2 and "does not know" in result.stderr and _revision(store_url) == ["0002"]
+    assert result.exit_code == 2 and "does not know" in result.stderr and _revision(store_url) == ["0003"]
 
 
 def test_no_store_is_made_by_opening_without_create_or_by_upgrading(store_url):

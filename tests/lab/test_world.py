@@ -8,7 +8,17 @@ import pytest
 from typer.testing import CliRunner
 
 from lab.errors import ConfigError
-from lab.scenarios.p3ht_cnt.calibration import calibrate_p3ht_cnt, default_data_path
+from lab.scenarios.p3ht_cnt.calibration import (
+    CalibrationSettings,
+    FaceSelection,
+    calibrate_p3ht_cnt,
+    data_face_drop,
+    default_data_path,
+    read_films,
+    select_face_features,
+    top_composition_check,
+    top_within_factor_by_chance,
+)
 from lab.scenarios.p3ht_cnt.landscape import COMPONENTS, ConductivityLandscape, sample_feasible
 from lab.scenarios.p3ht_cnt.world import MaterialPrices, P3HTCNTWorld, P3HTCNTWorldConfig, campaign_like_compositions
 
@@ -25,7 +35,7 @@ def world() -> P3HTCNTWorld:
 def calibrated():
     if not DATA.exists():
         pytest.skip(f"shared real data absent: {DATA}")
-    return calibrate_p3ht_cnt(DATA, seed=0)
+    return calibrate_p3ht_cnt(DATA, seed=0, front=False)
 
 
 def _simulate(world: P3HTCNTWorld, n_comp: int, n_rep: int, seed: int) -> pd.DataFrame:
@@ -51,8 +61,8 @@ def _within(df: pd.DataFrame, col: str) -> pd.Series:
 def test_calibration_reaches_grouped_cv_r2(calibrated):
     _, report = calibrated
     assert report.n_films == 233 and report.n_compositions == 178
-    assert report.mean_fold_r2 >= 0.85
-    assert report.mean_pooled_r2 >= 0.85
+    assert report.mean_pooled_r2 >= 0.85  # the acceptance figure (0.859; 0.872 with the steep 0.003 faces)
+    assert report.mean_fold_r2 >= 0.83
 
 
 @needs_data
@@ -70,12 +80,12 @@ def test_shipped_params_reproduce_calibration(calibrated, world):
 def test_local_optimum_in_dwcnt_region(world):
     x, sigma = world.landscape.local_optimum(np.array([38.0, 48.0, 0.5, 0.5, 13.0]))
     assert 35 <= x[0] <= 43 and 44 <= x[1] <= 50 and 10 <= x[4] <= 16
-    assert 640 <= sigma <= 740
+    assert 560 <= sigma <= 740  # real films there: 636-697 S/cm, their neighbours within 2 %: 666
 
 
 def test_global_optimum_plausible_and_landscape_bounded(world):
     recipe, sigma = world.optimum()
-    assert 700 <= sigma <= 1300
+    assert 700 <= sigma <= 800  # the nine real 40/60 films: geometric mean 729 S/cm
     assert 30 <= recipe["p3ht"] <= 50 and recipe["l_swcnt"] >= 50
     assert sum(recipe.values()) == pytest.approx(100, abs=1e-6)
     sampled = np.exp(world.true_log_conductivity(100 * sample_feasible(100_000, np.random.default_rng(7))))
@@ -169,3 +179,67 @@ def test_cli_info_and_bad_data():
     assert res.exit_code == 0 and "global optimum" in res.output
     res = runner.invoke(app, ["world", "calibrate", "--data", "/no/such/file.csv"])
     assert res.exit_code == 2 and "not found" in res.output
+
+
+# ---- the world at the top, against the real films (issue 13) ------------------------------------------------
+@needs_data
+def test_face_drop_within_what_the_data_support(world):
+    X, y = read_films(DATA)
+    evidence = data_face_drop(X, y)
+    assert (evidence.compositions, evidence.films) == (24, 46)
+    assert evidence.slope_per_pct == pytest.approx(-0.103, abs=0.002)
+    assert evidence.drop == pytest.approx(0.050, abs=0.002) and evidence.max_drop == pytest.approx(0.082, abs=0.003)
+    x_opt, _ = world.landscape.optimum
+    drops = world.landscape.face_drop(x_opt, 0.5)
+    minor = [drops[c] for c in ("s_swcnt", "mwcnt", "dwcnt")]
+    assert max(minor) <= evidence.max_drop  # 6.2 / 5.0 / 5.1 %; the 0.003 offset cost 16.2 / 10.7 / 16.8 %
+    assert min(minor) > 0
+
+
+@needs_data
+def test_top_real_compositions_and_the_winners_curse(world):
+    X, y = read_films(DATA)
+    top = top_composition_check(world.landscape, X, y)
+    within = (top["ratio"] <= 1.3) & (top["ratio"] >= 1 / 1.3)
+    assert int(within.sum()) == 5  # 4 with the 0.003 offset
+    forty_sixty = top[(top["p3ht"] == 40) & (top["l_swcnt"] == 60)].iloc[0]
+    assert forty_sixty["n"] == 9 and forty_sixty["ratio"] == pytest.approx(1.01, abs=0.02)  # was 1.14
+    # even the truth itself would not put the ten best noisy means within 1.3: their luck is what ranks them
+    assert top_within_factor_by_chance(world.landscape, X, y, n_sim=200) < 8
+
+
+def test_optimum_plateau_and_distance_to_data(world):
+    plateau = world.landscape.plateau(0.95, n_samples=5000)
+    assert plateau["conductivity_at_least"] == pytest.approx(0.95 * world.optimum()[1], rel=1e-3)
+    lo, hi = plateau["ranges_pct"]["l_swcnt"]
+    assert 58 < lo < 60 and hi == 60
+    assert all(0.1 < plateau["ranges_pct"][c][1] < 2 for c in ("s_swcnt", "mwcnt", "dwcnt"))
+    d = world.distance_to_data(np.array([[40.0, 60, 0, 0, 0], [20, 10, 10, 50, 10]]))
+    assert d[0] == pytest.approx(0.0, abs=1e-9) and d[1] > 0.12
+    assert len(world.landscape.params.data_compositions) == 178
+
+
+def test_true_front_shipped(world):
+    front = world.true_front
+    assert len(front) >= 20 and front["cost"].is_monotonic_increasing
+    assert front["conductivity"].is_monotonic_increasing  # a front: dearer only if more conductive
+    assert front["conductivity"].max() == pytest.approx(world.optimum()[1], rel=1e-6)
+    assert front["cost"].min() == pytest.approx(0.0079250, rel=1e-6)  # 15 % P3HT / 85 % MWCNT
+    assert front["cost"].max() == pytest.approx(0.11, rel=1e-6)  # below the scenario's cost reference, 0.12
+    sampled = 100 * sample_feasible(20_000, np.random.default_rng(4))
+    sigma, cost = np.exp(world.true_log_conductivity(sampled)), world.cost(sampled)
+    # no sampled blend beats the front: each is matched by a front point at most as dear and as conductive
+    best_at = np.maximum.accumulate(front["conductivity"].to_numpy())
+    idx = np.searchsorted(front["cost"].to_numpy(), cost, side="right") - 1
+    assert np.all(sigma <= best_at[np.clip(idx, 0, None)] * 1.001)
+
+
+@needs_data
+def test_face_selection_rules():
+    X, y = read_films(DATA)
+    settings = CalibrationSettings(n_repeats=1)
+    chosen, table = select_face_features(X, y, settings, FaceSelection(candidates=(("log", 0.003), ("log", 0.03))))
+    steep, smooth = table.iloc[0], table.iloc[1]
+    assert steep["max_face_drop"] > 0.15 and not steep["admissible"]  # the needle: refused by the data's face drop
+    assert smooth["admissible"] and smooth["chosen"] and smooth["pooled_cv_r2"] >= 0.85
+    assert (chosen.face_feature, chosen.log_offset) == ("log", 0.03)

@@ -14,6 +14,7 @@ from models.gp_node import GPNode
 from models.graph_enumeration import INPUTS
 from models.physics_node import LinearPhysicsNode
 from models.replicate_gp import ReplicateGP
+from models.task_gp import TaskGP
 
 
 def _gp_node(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
@@ -30,6 +31,13 @@ def _physics(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
 def _replicate_gp(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
     X = films[["c1", "c2"]].to_numpy()
     return ReplicateGP(bounds=np.array([[0.0, 0.0], [1.0, 1.0]]), seed=0).fit(X, films["S"].to_numpy()), X
+
+
+def _task_gp(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
+    X, y = films[["c1", "c2"]].to_numpy(), np.exp(films["S"].to_numpy())
+    half = films["recipe"].to_numpy() % 2 == 0  # the campaign: half the recipes; the prior: the others, shifted
+    gp = TaskGP(bounds=np.array([[0.0, 0.0], [1.0, 1.0]]), log_outcome=True, num_features=256, seed=0)
+    return gp.fit(X[half], y[half], X[~half], 1.5 * y[~half]), X
 
 
 def _graph(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
@@ -59,7 +67,7 @@ def _p3ht_graph_belief(films: pd.DataFrame) -> tuple[Belief, np.ndarray]:
 
 
 ESTIMATORS: dict[str, Callable] = {"P3HT GraphBelief": _p3ht_graph_belief, "GPNode": _gp_node, "LinearPhysicsNode": _physics, "ReplicateGP": _replicate_gp,
-                                   "GPGraph": _graph, "FormulaBelief": _formula_belief}
+                                   "GPGraph": _graph, "FormulaBelief": _formula_belief, "TaskGP": _task_gp}
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))

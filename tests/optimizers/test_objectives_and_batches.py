@@ -10,7 +10,8 @@ import optimizers.propose as propose_module
 from optimizers.propose import propose
 from optimizers.sampling import sample_feasible
 from optimizers.search_space import SearchSpace
-from optimizers.settings import STRATEGIES, ProposalSettings
+from optimizers.settings import ProposalSettings
+from optimizers.strategies import STRATEGIES
 
 #: Tiny searches and few restarts: the whole matrix runs in well under a minute.
 FAST = ProposalSettings(pool_size=300, local_pool_size=100, refine_size=200, refine_rounds=1, n_samples=8,

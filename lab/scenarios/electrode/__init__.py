@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated",
           hardware_config: str | Path | None = None, faults: float | None = None,
-          conductivity_model: str = "graph") -> ElectrodeScenario:
+          conductivity_model: str = "graph", thickness_rule: str = "per_recipe") -> ElectrodeScenario:
     """The electrode scenario, simulated only (its world is the P2D surrogate); the other options do not apply."""
     if hardware != "simulated":
         raise ConfigError(f"hardware: {hardware!r} is not available for scenario electrode; it runs simulated only")

@@ -1,7 +1,8 @@
 """`lab p2d ...`: P2D (PyBaMM) simulations of electrode recipes, run as Dask sweeps.
 
 A command group of the scenario, mounted by `lab.cli` through the registry entry's `commands`; `lab.cli` turns
-the user errors the commands raise into one line on stderr and exit code 2.
+the user errors the commands raise into one line on stderr and exit code 2. Imported whenever `lab` starts, so
+it stays light: PyBaMM, Dask and the world are imported inside the commands.
 """
 
 from __future__ import annotations

@@ -64,6 +64,22 @@ class ElectrodeScenario(Scenario):
         x = np.array([[float(recipe[c]) for c in RECIPE_COLUMNS]])
         return {k: float(v) for k, v in self.world.true_properties(x).iloc[0].items()}
 
+    def true_quantities(self, X: np.ndarray) -> pd.DataFrame:
+        return self.world.true_properties(X)
+
+    distance_description = ("Euclidean distance to the nearest recipe of the P2D sweep the surrogate was fitted "
+                            "on, each parameter scaled to [0, 1] by its range")
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray:
+        from scipy.spatial import cKDTree
+
+        lows, highs = self.space.bounds
+        data = self.world.data
+        ok = data[data["status"] == "ok"] if "status" in data.columns else data
+        scale = np.where(highs > lows, highs - lows, 1.0)
+        tree = cKDTree((ok[list(RECIPE_COLUMNS)].to_numpy(dtype=float) - lows) / scale)
+        return tree.query((np.atleast_2d(np.asarray(X, dtype=float)) - lows) / scale)[0]
+
     def objective_frame(self, history: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=history.index)
         measured = history["status"] == "measured"

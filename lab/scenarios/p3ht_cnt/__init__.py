@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated",
           hardware_config: str | Path | None = None, faults: float | None = None,
-          conductivity_model: str = "graph") -> P3HTCNTScenario:
+          conductivity_model: str = "graph", thickness_rule: str = "per_recipe") -> P3HTCNTScenario:
     """The P3HT/CNT scenario on simulated stations, or on the drivers (emulated instruments, or the bench file's).
 
     `hardware="emulated"` starts emulators of `hardware_config` (default: the drivers' shipped example), with
@@ -46,7 +46,8 @@ def build(seed: int, thickness_fraction: float = 1.0, hardware: str = "simulated
 
         stations = hardware_stations(load_hardware_setup(hardware_config))
     return P3HTCNTScenario(
-        seed=seed, thickness_fraction=thickness_fraction, stations=stations, conductivity_model=conductivity_model
+        seed=seed, thickness_fraction=thickness_fraction, stations=stations, conductivity_model=conductivity_model,
+        thickness_rule=thickness_rule,
     )
 
 

@@ -9,9 +9,14 @@ flexible polynomial alone extrapolates to absurd values (thousands of S/cm at 15
   CNT fractions and p the P3HT fraction; monotone and saturating, it carries the global trend (steep rise with
   l-SWCNT) and is what the model falls back to far from data;
 * correction: a ridge-regularised linear model on standardised features -- Scheffe linear + pairwise terms,
-  ln(c_k + 0.005) and Gaussian radial basis functions on k-means centres of the training compositions -- fitted
-  to the backbone residuals together with zero-residual pseudo-observations at feasible points far from any
-  training film (a prior "believe the backbone where there are no data");
+  one face feature per CNT (`ln(c_k + a)`, or the saturating `c_k / (c_k + a)`) and Gaussian radial basis
+  functions on k-means centres of the training compositions -- fitted to the backbone residuals together with
+  zero-residual pseudo-observations at feasible points far from any training film (a prior "believe the
+  backbone where there are no data");
+
+The offset `a` (and the backbone's `eps`) set how steeply the landscape changes at a face (a CNT at 0 %): the
+calibration chooses them (`lab.scenarios.p3ht_cnt.calibration.select_face_features`) by grouped CV and the top
+films' residuals among the candidates whose face drop the data support.
 * clamp: a soft ceiling (1300 S/cm) and floor (1 S/cm), both smooth, inactive inside the data range.
 
 Compositions are fractions in % (rows sum to 100) in `COMPONENTS` order; the model works on fractions in [0, 1].
@@ -25,6 +30,8 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import minimize
 
@@ -106,6 +113,7 @@ class CorrectionParams(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     log_offset: float = 0.005
+    face_feature: Literal["log", "saturating"] = "log"
     rbf_centres: list[list[float]]
     rbf_width: float
     mean: list[float]
@@ -132,6 +140,11 @@ class LandscapeParams(BaseModel):
     clamp: ClampParams = ClampParams()
     calibration: dict = Field(default_factory=dict)
     optimum: dict | None = None
+    #: the distinct compositions (%, `COMPONENTS` order) the landscape was fitted on: the design, no measurements
+    data_compositions: list[list[float]] = Field(default_factory=list)
+    #: the true conductivity-cost front for a price list: {"prices": MaterialPrices fields, "points": rows of
+    #: `lab.scenarios.p3ht_cnt.front.FRONT_COLUMNS`} (computed once, by `lab world calibrate`)
+    front: dict | None = None
 
     def save(self, path: str | Path) -> Path:
         """Write the parameters as indented JSON to `path` (parents created)."""
@@ -158,10 +171,16 @@ def backbone_ln(frac: np.ndarray, b: BackboneParams) -> np.ndarray:
     return np.log(total) + b.p3ht_exponent * np.log(frac[:, 0])
 
 
-def correction_features(frac: np.ndarray, centres: np.ndarray, width: float, log_offset: float) -> np.ndarray:
-    """Raw correction features `n x (5 + 10 + 4 + k)`: Scheffe linear, pairwise products, ln CNT, RBFs."""
+def face_features(cnt: np.ndarray, offset: float, kind: str = "log") -> np.ndarray:
+    """The correction's face features of CNT fractions `cnt`: `ln(c + offset)` or saturating `c / (c + offset)`."""
+    return np.log(cnt + offset) if kind == "log" else cnt / (cnt + offset)
+
+
+def correction_features(frac: np.ndarray, centres: np.ndarray, width: float, log_offset: float,
+                        kind: str = "log") -> np.ndarray:
+    """Raw correction features `n x (5 + 10 + 4 + k)`: Scheffe linear, pairwise products, face features, RBFs."""
     pairs = np.stack([frac[:, i] * frac[:, j] for i, j in _PAIRS], axis=1)
-    logs = np.log(frac[:, 1:] + log_offset)
+    logs = face_features(frac[:, 1:], log_offset, kind)
     if len(centres):
         d2 = ((frac[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1)
         rbf = np.exp(-d2 / (2.0 * width**2))
@@ -192,7 +211,7 @@ class ConductivityLandscape:
         """ln sigma at fractions `frac` (`n x 5`, rows sum to 1, not validated) -> `n`."""
         frac = np.atleast_2d(frac)
         corr = self.params.correction
-        feats = correction_features(frac, self._centres, corr.rbf_width, corr.log_offset)
+        feats = correction_features(frac, self._centres, corr.rbf_width, corr.log_offset, corr.face_feature)
         raw = backbone_ln(frac, self.params.backbone) + ((feats - self._mean) / self._scale) @ self._coef
         return soft_clamp(raw + corr.intercept, self.params.clamp)
 
@@ -226,6 +245,59 @@ class ConductivityLandscape:
         starts = Z[np.argsort(v)[-n_starts:]]
         best = max((self.local_optimum(100.0 * z) for z in starts), key=lambda t: t[1])
         return np.round(best[0], 6), best[1]
+
+    def face_drop(self, x_pct: np.ndarray, delta_pct: float = 0.5) -> dict[str, float]:
+        """Share of conductivity lost when `delta_pct` % of each CNT is added to `x_pct` (%, 5).
+
+        The CNT enters along the mixture (Cox) direction, `x -> (1 - d) x + d e_k`: the other components give
+        way in proportion. Positive: conductivity falls. One value per CNT component.
+        """
+        x = np.asarray(x_pct, float) / 100.0
+        d = delta_pct / 100.0
+        base = self.ln_conductivity_frac(x[None, :])[0]
+        out = {}
+        for k, name in enumerate(COMPONENTS[1:], start=1):
+            e = np.zeros(len(COMPONENTS))
+            e[k] = 1.0
+            out[name] = float(1.0 - np.exp(self.ln_conductivity_frac(((1 - d) * x + d * e)[None, :])[0] - base))
+        return out
+
+    def plateau(self, level: float = 0.95, *, n_samples: int = 40_000, seed: int = 0) -> dict:
+        """The region around the optimum where conductivity stays >= `level` x the optimum, as ranges in %.
+
+        Points `x* + t (z - x*)` (`z` feasible, `t` uniform^2 in [0, 1], so most land near `x*`) are kept when
+        they reach the level; returns the level's value, each component's range over the kept points, their
+        largest distance from `x*` (fraction units) and how many were kept.
+        """
+        x_opt, sigma = self.optimum
+        x = x_opt / 100.0
+        rng = np.random.default_rng(seed)
+        Z = sample_feasible(n_samples, rng)
+        t = rng.uniform(0.0, 1.0, size=(n_samples, 1)) ** 2
+        P = x + t * (Z - x)
+        keep = P[self.ln_conductivity_frac(P) >= np.log(level * sigma)]
+        keep = np.vstack([x[None, :], keep])
+        return {
+            "level": level,
+            "conductivity_at_least": round(level * sigma, 3),
+            "optimum": round(sigma, 3),
+            "ranges_pct": {c: [round(float(100 * keep[:, j].min()), 2), round(float(100 * keep[:, j].max()), 2)]
+                           for j, c in enumerate(COMPONENTS)},
+            "max_distance": round(float(np.sqrt(((keep - x) ** 2).sum(axis=1)).max()), 4),
+            "points": int(len(keep) - 1),
+            "of": n_samples,
+        }
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray:
+        """Each composition's (`n x 5`, %) Euclidean distance, in fraction units, to the nearest composition the
+        landscape was fitted on (NaN if the parameters carry none)."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        data = np.asarray(self.params.data_compositions, dtype=float).reshape(-1, len(COMPONENTS))
+        if not len(data):
+            return np.full(len(X), np.nan)
+        from scipy.spatial import cKDTree
+
+        return cKDTree(data / 100.0).query(X / 100.0)[0]
 
     @cached_property
     def optimum(self) -> tuple[np.ndarray, float]:

@@ -51,6 +51,8 @@ class P3HTCNTScenario(Scenario):
         world: the ground truth (default: the shipped calibration).
         seed: seeds the stations' noise and failures.
         thickness_fraction: share of films whose thickness (hence conductivity) is measured.
+        thickness_rule: which films are profiled (`lab.stations.profiling`; simulated stations; the drivers'
+            stations follow the default, every recipe's first film then spread).
         stations: builds the stations from (world, seed, thickness_fraction, components) instead of the simulated ones,
             and the dispensed components, e.g. `lab.scenarios.p3ht_cnt.bench_stations.emulated_stations(setup)`
             (drivers + emulated instruments).
@@ -59,6 +61,10 @@ class P3HTCNTScenario(Scenario):
     name = "p3ht-cnt"
     units = UNITS
     hypervolume_space_description = "log10(conductivity) maximized, cost minimized"
+    #: each sample's distance (fraction units) to the nearest real composition the world was calibrated on
+    annotations = ("distance_to_data",)
+    #: distances beyond this (fraction units) are far from every real film: the world extrapolates there
+    far_from_data = 0.12
 
     def __init__(
         self,
@@ -67,6 +73,7 @@ class P3HTCNTScenario(Scenario):
         thickness_fraction: float = 1.0,
         stations: StationFactory | None = None,
         conductivity_model: str = "graph",
+        thickness_rule: str = "per_recipe",
     ) -> None:
         if conductivity_model not in ("graph", "gp"):
             raise ConfigError(f"conductivity_model: unknown {conductivity_model!r}; choose graph or gp")
@@ -89,7 +96,7 @@ class P3HTCNTScenario(Scenario):
         self.bench = SimulatedBench(self.world, seed)
         self.maker = SimulatedDropCaster(self.bench)
         optical = SimulatedOpticalStation(self.bench)
-        electrical = SimulatedConductivityStation(self.bench, thickness_fraction)
+        electrical = SimulatedConductivityStation(self.bench, thickness_fraction, thickness_rule)
         self.steps = (
             MeasurementStep(OPTICAL_STATE, optical.measure, OPTICAL_QUANTITIES),
             MeasurementStep(ELECTRICAL_STATE, electrical.measure, ELECTRICAL_QUANTITIES),
@@ -124,18 +131,61 @@ class P3HTCNTScenario(Scenario):
     def known_objectives(self) -> dict[str, KnownObjective]:
         return {"cost": self.world.cost}
 
+    @property
+    def log_quantities(self) -> tuple[str, ...]:
+        """Conductivity, and the graph's ln sheet resistance and ln thickness."""
+        return ("conductivity", "sheet_resistance", "thickness")
+
     def truth(self, recipe: Mapping[str, float]) -> dict[str, float]:
         x = np.array([[recipe[c] for c in COMPONENTS]])
-        truth = {k: float(v) for k, v in self.world.true_properties(x).iloc[0].items()}
-        truth["cost"] = float(self.world.cost(x)[0])
-        return truth
+        return {k: float(v) for k, v in self.true_quantities(x).iloc[0].items()}
+
+    def true_quantities(self, X: np.ndarray) -> pd.DataFrame:
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        frame = self.world.true_properties(X)
+        frame["cost"] = self.world.cost(X)
+        return frame
+
+    distance_description = ("Euclidean distance in fraction units (1 = 100 %) to the nearest of the real "
+                            "compositions the world was calibrated on")
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray:
+        return self.world.distance_to_data(X)
 
     def objective_frame(self, history: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=history.index)
         cond = history["conductivity"] if "conductivity" in history else pd.Series(np.nan, index=history.index)
+        if {"sheet_resistance", "thickness"} <= set(history.columns):  # a thickness profiled later, by hand
+            law = 1e7 / (pd.to_numeric(history["sheet_resistance"], errors="coerce")
+                         * pd.to_numeric(history["thickness"], errors="coerce"))
+            cond = pd.to_numeric(cond, errors="coerce").fillna(law)
         out["conductivity"] = pd.to_numeric(cond, errors="coerce").where(history["status"] == "measured")
-        out["cost"] = self.world.cost(history[list(COMPONENTS)].to_numpy(dtype=float))
+        X = history[list(COMPONENTS)].to_numpy(dtype=float)
+        out["cost"] = self.world.cost(X)
+        out["distance_to_data"] = self.world.distance_to_data(X)
         return out
+
+    def report_sections(self, history: pd.DataFrame, summary: dict) -> list[tuple[str, str]]:
+        """How far the campaign's best recipes lie from the real films the world was calibrated on."""
+        if not len(history) or "true_conductivity" not in history:
+            return []
+        from lab.reports.html import table_to_html
+
+        recipes = history.drop_duplicates("recipe_id") if "recipe_id" in history else history
+        X = recipes[list(COMPONENTS)].to_numpy(dtype=float)
+        table = recipes[["day", *COMPONENTS, "true_conductivity"]].copy()
+        table["distance_to_data"] = self.world.distance_to_data(X)
+        far = table["distance_to_data"] > self.far_from_data
+        plateau = self.world.landscape.params.calibration.get("plateau")
+        text = (f"<p>{int(far.sum())} of {len(table)} recipes lie farther than {self.far_from_data:g} (fraction "
+                "units) from every real composition the world was calibrated on: its truth there is extrapolated."
+                "</p>")
+        if plateau:
+            ranges = ", ".join(f"{c} {lo:g}-{hi:g} %" for c, (lo, hi) in plateau["ranges_pct"].items())
+            text += (f"<p>World optimum {plateau['optimum']:.0f} S/cm; the plateau within {plateau['level']:.0%} of it "
+                     f"(&ge; {plateau['conductivity_at_least']:.0f} S/cm): {ranges}.</p>")
+        best = table.sort_values("true_conductivity", ascending=False).head(15)
+        return [("World: optimum plateau and distance to the real films", text + table_to_html(best))]
 
     def true_objectives(self, X: np.ndarray) -> pd.DataFrame:
         props = self.world.true_properties(X)
@@ -159,3 +209,22 @@ class P3HTCNTScenario(Scenario):
     def world_optimum(self) -> dict[str, float]:
         _recipe, best = self.world.optimum()
         return {"conductivity": float(best), "cost": self._cost_extremes[0]}
+
+    @cached_property
+    def best_known_hypervolume(self) -> float:
+        """Hypervolume of the world's true conductivity-cost front (shipped with the world) above the reference."""
+        from lab.scoring import hypervolume
+
+        return hypervolume(self.hypervolume_space(self.world.true_front), self.hypervolume_reference())
+
+    def summary_figures(self, summary: dict) -> dict:
+        """The hypervolume per day as a fraction of the true front's, and the world's optimum plateau."""
+        front = self.best_known_hypervolume
+        plateau = self.world.landscape.params.calibration.get("plateau")
+        return {
+            "hypervolume_fraction": [hv / front for hv in summary.get("hypervolume", [])],
+            "true_front": {"hypervolume": front, "points": int(len(self.world.true_front)),
+                           "how": "dense feasible sample + best conductivity under each of 60 cost budgets "
+                                  "(lab.scenarios.p3ht_cnt.front), shipped in datasets/p3ht_cnt_world/params.json"},
+            **({"optimum_plateau": plateau} if plateau else {}),
+        }

@@ -16,6 +16,7 @@ import numpy as np
 from lab.records import CastResult, FilmKey, Reading
 from lab.scenarios.p3ht_cnt.world import COMPONENTS, Film, P3HTCNTWorld
 from lab.seeds import film_rng
+from lab.stations.profiling import profiles_thickness
 from optimizers.settings import DispenseLimits
 
 #: Random streams of the simulated lab, one per source of randomness.
@@ -113,20 +114,22 @@ class SimulatedOpticalStation:
 class SimulatedConductivityStation:
     """4-point-probe sheet resistance and, on a share of films, profilometer thickness; conductivity from both."""
 
-    def __init__(self, bench: SimulatedBench, thickness_fraction: float = 1.0) -> None:
+    def __init__(self, bench: SimulatedBench, thickness_fraction: float = 1.0, thickness_rule: str = "per_recipe") -> None:
         self.name = "conductivity (simulated)"
         self._bench = bench
         self._thickness_fraction = thickness_fraction
+        self._thickness_rule = thickness_rule
 
     def measure(self, film: FilmKey, with_thickness: bool | None = None) -> Reading:
         """Measure `sheet_resistance` [Ohm/sq], and `thickness` [nm] and `conductivity` [S/cm] if profiled.
 
-        With `with_thickness=None` the station profiles a random `thickness_fraction` of films
-        (the slow, expensive measurement of the real lab).
+        With `with_thickness=None` the station profiles `thickness_fraction` of films by its thickness rule
+        (`lab.stations.profiling`; the slow, expensive measurement of the real lab).
         """
         seed = self._bench.seed
         if with_thickness is None:
-            with_thickness = bool(film_rng(seed, _THICKNESS_CHOICE, film).random() < self._thickness_fraction)
+            with_thickness = profiles_thickness(film, self._thickness_fraction, self._thickness_rule,
+                                                film_rng(seed, _THICKNESS_CHOICE, film).random)
         f = self._bench.film(film)
         rng = film_rng(seed, _ELECTRICAL, film)
         failure = self._bench.world.draw_failure("sheet_resistance", rng)

@@ -72,6 +72,10 @@ class MaterialPrices(BaseModel):
         """Prices in `COMPONENTS` order, shape `5`."""
         return np.array([getattr(self, c) for c in COMPONENTS])
 
+    def usd_per_fraction(self) -> np.ndarray:
+        """Cost of one mix per unit mass fraction of each component (USD, `COMPONENTS` order): cost = x @ this."""
+        return self.usd_per_gram() * self.blend_mass_mg / 1000.0
+
 
 class P3HTCNTWorldConfig(BaseModel):
     """Noise levels, coupling and film physics of the world (ln-scale standard deviations unless stated)."""
@@ -89,7 +93,7 @@ class P3HTCNTWorldConfig(BaseModel):
     component_thickness_nm: tuple[float, float, float, float, float] = (900.0, 900.0, 250.0, 70.0, 450.0)
     absorptivity_per_um: tuple[float, float, float, float, float] = (0.45, 0.75, 0.5, 0.35, 0.5)
     ratio_at_reference: float = Field(0.86, gt=0, description="R of a film with order index 0")
-    ratio_order_slope: float = Field(0.30, description="d ln R / d order index")
+    ratio_order_slope: float = Field(0.25, description="d ln R / d order index")
     ratio_cnt_slopes: tuple[float, float, float, float] = (0.0, 0.4, 0.6, 0.15)
 
     @model_validator(mode="after")
@@ -249,7 +253,7 @@ class P3HTCNTWorld:
     def cost(self, X: np.ndarray) -> np.ndarray:
         """Material cost [USD] of one mix (`prices.blend_mass_mg`) of each composition in `X` (`n x 5`, %)."""
         X = validate_compositions(X)
-        return X / 100.0 @ self.prices.usd_per_gram() * self.prices.blend_mass_mg / 1000.0
+        return X / 100.0 @ self.prices.usd_per_fraction()
 
     @cached_property
     def _optimum(self) -> tuple[np.ndarray, float]:
@@ -259,3 +263,22 @@ class P3HTCNTWorld:
         """The max true conductivity over the bounded simplex: ({component: %}, sigma [S/cm]). Deterministic."""
         x, sigma = self._optimum
         return {c: float(v) for c, v in zip(COMPONENTS, x)}, sigma
+
+    def distance_to_data(self, X: np.ndarray) -> np.ndarray:
+        """Each composition's (`n x 5`, %) distance in fraction units to the nearest real composition the
+        landscape was calibrated on: how far a recipe's truth is extrapolated."""
+        return self.landscape.distance_to_data(validate_compositions(X))
+
+    @cached_property
+    def true_front(self) -> pd.DataFrame:
+        """The true Pareto front of conductivity against cost (`lab.scenarios.p3ht_cnt.front.FRONT_COLUMNS`).
+
+        The one shipped with the landscape (`params.json`, `front`) when it was computed for these prices;
+        otherwise computed now (a few seconds).
+        """
+        from lab.scenarios.p3ht_cnt.front import FRONT_COLUMNS, true_front
+
+        shipped = self.landscape.params.front
+        if shipped and shipped.get("prices") == self.prices.model_dump():
+            return pd.DataFrame(shipped["points"], columns=list(FRONT_COLUMNS))
+        return true_front(self.landscape, self.prices.usd_per_fraction())
