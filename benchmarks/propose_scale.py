@@ -50,11 +50,12 @@ def _child(kind: str, size: int, tree: str, out: str) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from propose_speed import observations
-
     from optimizers.propose import propose
     from optimizers.sampling import sample_feasible
 
+    import optimizers
+
+    assert Path(optimizers.__file__).resolve().is_relative_to(Path(tree).resolve()), optimizers.__file__
     n = size if kind == "n" else 200
     frame, problem = observations(n, 0)
     kwargs = {}
@@ -76,12 +77,24 @@ def _peak_gb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1e6
 
 
+def observations(n: int, seed: int):
+    """`n` measured blends of the P3HT/CNT problem (as `propose_speed.py`, whose import would put this tree first)."""
+    import numpy as np
+    import pandas as pd
+    from problems import p3ht
+
+    from optimizers.sampling import sample_feasible
+
+    problem = p3ht()
+    X = sample_feasible(problem.space, n, seed)
+    Y = problem.observe(X, np.random.default_rng(seed))
+    return pd.DataFrame(np.hstack([X, Y]), columns=problem.space.names + problem.space.objective_names), problem
+
+
 def _cli(tree: str, work: Path) -> dict:
     """Wall seconds and peak GB of `lab propose` (24 recipes from 100 observations) in a fresh interpreter."""
-    sys.path.insert(0, str(HERE))
-    sys.path.insert(1, tree)
-    from propose_speed import observations
-
+    sys.path.insert(0, tree)
+    sys.path.insert(1, str(HERE))
     frame, problem = observations(100, 0)
     frame.to_csv(work / "obs.csv", index=False)
     space = work / "space.yaml"

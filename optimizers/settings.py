@@ -11,7 +11,6 @@ from optimizers.errors import SearchSpaceError
 from optimizers.mixture import snap_to_dispensable
 
 
-
 class DispenseLimits(BaseModel):
     """Mixtures are realised as volumes of stock solutions: components below `min_volume_ul` are dropped."""
 

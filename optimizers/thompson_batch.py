@@ -79,16 +79,16 @@ def single_objective_thompson_batch(samples: torch.Tensor, objective: int, n: in
                                     same: torch.Tensor | None = None) -> list[int]:
     """Pick `n` distinct candidates by Thompson sampling on one objective alone: slot `k` takes the maximizer
     of draw `(offset + k) mod S` of objective `objective` (`samples`: `S x N x m`, larger is better) among the
-    candidates not `blocked` nor already picked (nor a copy of a pick: the same `same` label, if given)."""
+    candidates not `blocked` nor already picked (nor, with `same` labels, the same recipe as a pick)."""
     S, N, _ = samples.shape
     out_of_play = torch.zeros(N, dtype=torch.bool) if blocked is None else blocked.clone()
     chosen: list[int] = []
-    for k in range(min(n, int((~out_of_play).sum()))):
+    for k in range(n):
+        if bool(out_of_play.all()):
+            break
         best = int(torch.argmax(samples[(offset + k) % S, :, objective].masked_fill(out_of_play, -torch.inf)))
         chosen.append(best)
         out_of_play[best] = True
         if same is not None:
             out_of_play |= same == same[best]
-        if bool(out_of_play.all()):
-            break
     return chosen

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from optimizers.settings import DispenseLimits
 
 
-def _read_table(path: Path, option: str = "--observations") -> pd.DataFrame:
-    """A CSV table given by `option` (observations, `--prior`, `--candidates`); a missing or header-less file is a
-    user error."""
+def _read_observations(path: Path, option: str = "--observations") -> pd.DataFrame:
+    """The observation table (or another table of the same form, e.g. `--prior`); a missing or header-less file
+    is a user error."""
     import pandas as pd
 
     if path.is_dir():
@@ -80,19 +80,19 @@ def command(
         help="CSV pool of recipes to choose from (parameter columns; other columns are kept and returned)."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
-    from optimizers.propose import propose  # heavy (torch, botorch): only when a batch is asked for
+    from optimizers.propose import propose
     from optimizers.search_space import SearchSpace
     from optimizers.settings import BatchLayout
 
     models: dict = {}
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
-        frame = _read_table(observations)
-        pool = _read_table(candidates, "--candidates") if candidates is not None else None
+        frame = _read_observations(observations)
+        pool = _read_observations(candidates, "--candidates") if candidates is not None else None
         if prior is not None:
             from optimizers.prior import fit_prior
 
-            fit = fit_prior(search_space, frame, _read_table(prior, "--prior"), seed,
+            fit = fit_prior(search_space, frame, _read_observations(prior, "--prior"), seed,
                             same_process=prior_same_process)
             frame, models = fit.observations, fit.models
             learned = ", ".join(f"{k} {v:.3f}" for k, v in fit.correlations.items())
