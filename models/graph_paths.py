@@ -3,8 +3,8 @@
 Thompson sampling over a large candidate pool needs joint draws of the objective at every candidate. A joint MC
 posterior costs O(N^3) in the pool size N; a sample path costs O(N (F + n)) per draw (F random features, n
 training rows) and is a deterministic function of the recipe. Each GP node gets botorch's Matheron paths
-(`draw_matheron_paths` on its fitted `SingleTaskGP`; the paths apply the model's input normalization and outcome
-un-standardization themselves), and the graph composes them in topological order: path s of a node is evaluated
+(`draw_matheron_paths` on its fitted `SingleTaskGP`, through `models.matheron`; the paths apply the model's input
+normalization and outcome un-standardization themselves), and the graph composes them in topological order: path s of a node is evaluated
 at [recipe, path s of each parent], and a physics node applies its law exactly to its parents' path values.
 
 Film-level noise of intermediates: downstream GP nodes were trained on measured (noisy) parent values, so, as in
@@ -24,20 +24,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from botorch.sampling.pathwise import draw_kernel_feature_paths, draw_matheron_paths
-from botorch.sampling.pathwise.paths import GeneralizedLinearPath, PathDict, SamplePath
+from botorch.sampling.pathwise import draw_kernel_feature_paths
+from botorch.sampling.pathwise.paths import SamplePath
 
 from models.errors import ModelInputError
 from models.fitted_graph import FittedGraph
 from models.gp_node import GPNode, single_threaded_torch
 from models.graph_enumeration import INPUTS
+from models.matheron import draw_paths, evaluate_matheron_paths
 from models.physics_node import LinearPhysicsNode
 
 _DTYPE = torch.float64
-#: Rows of a shared (recipe-only) design evaluated at once.
-_SHARED_CHUNK_ROWS = 4096
-#: Bound on path x row x feature entries of a per-path design evaluated at once (~128 MB of float64).
-_BATCHED_CHUNK_ENTRIES = 2**24
 
 
 @dataclass(frozen=True)
@@ -129,48 +126,6 @@ def draw_graph_paths(
     return GraphPaths(graph=graph, n_paths=n_paths, node_paths=node_paths, offsets=offsets)
 
 
-def evaluate_matheron_paths(paths: SamplePath, X: torch.Tensor, n_paths: int) -> torch.Tensor:
-    """Values of `n_paths` single-output sample paths at `X`: `N x d` (shared) or `n_paths x N x d` -> `n_paths x N`.
-
-    Equal to `paths(X)`, but for botorch's Matheron paths of an exact GP (a `PathDict` of `GeneralizedLinearPath`s)
-    the features of a shared design are computed once and contracted with all S weight vectors in one matrix
-    product (calling the path broadcasts them into S matrix-vector products), chunked over rows to bound memory.
-    """
-    with torch.no_grad():
-        return _evaluate(paths, X, n_paths)
-
-
-def _evaluate(paths: SamplePath, X: torch.Tensor, n_paths: int) -> torch.Tensor:
-    shared = X.dim() == 2
-    parts = list(paths.values()) if isinstance(paths, PathDict) and paths.join is sum else None
-    if parts is None or not all(isinstance(part, GeneralizedLinearPath) and not part.is_ensemble for part in parts):
-        return paths(X).reshape(n_paths, X.shape[-2])
-    n_features = sum(int(part.weight.shape[-1]) for part in parts)
-    rows = _SHARED_CHUNK_ROWS if shared else max(1, _BATCHED_CHUNK_ENTRIES // (n_paths * n_features))
-    chunks = []
-    for start in range(0, X.shape[-2], rows):
-        x = X[..., start : start + rows, :]
-        if paths.input_transform is not None:
-            x = paths.input_transform(x)
-        total = sum(_evaluate_linear_path(part, x, shared) for part in parts)
-        if paths.output_transform is not None:
-            total = paths.output_transform(total)
-        chunks.append(total.reshape(n_paths, x.shape[-2]))
-    return torch.cat(chunks, dim=-1)
-
-
-def _evaluate_linear_path(path: GeneralizedLinearPath, x: torch.Tensor, shared: bool) -> torch.Tensor:
-    """`S x N` values of a generalized linear path: `output_transform(bias(z) + features(z) . weight)`."""
-    z = path.input_transform(x) if path.input_transform is not None else x
-    features = path.feature_map(z)
-    features = features.to_dense() if hasattr(features, "to_dense") else features
-    weight = path.weight.reshape(-1, features.shape[-1])  # S x F
-    out = (features @ weight.T).T if shared else torch.einsum("snf,sf->sn", features, weight)
-    if path.bias_module is not None:
-        out = out + path.bias_module(z)
-    return path.output_transform(out) if path.output_transform is not None else out
-
-
 def _draw_node_paths(node: GPNode, n_paths: int, seed: list[int], num_features: int) -> SamplePath:
     """botorch Matheron paths of one node's GP, every random draw seeded (global torch RNG forked and restored)."""
     torch_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
@@ -181,7 +136,7 @@ def _draw_node_paths(node: GPNode, n_paths: int, seed: list[int], num_features: 
     )
     with torch.random.fork_rng(devices=[]), single_threaded_torch():
         torch.manual_seed(torch_seed)
-        return draw_matheron_paths(node.model_, sample_shape=torch.Size([n_paths]), prior_sampler=prior_sampler)
+        return draw_paths(node.model_, n_paths, prior_sampler=prior_sampler)
 
 
 def _path_design(parents, X: np.ndarray, values: Mapping[str, np.ndarray], n_paths: int) -> np.ndarray:

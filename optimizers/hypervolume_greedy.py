@@ -17,6 +17,8 @@ import torch
 
 #: Candidates re-evaluated per lazy-greedy round.
 LAZY_BLOCK = 64
+#: Bound on draw x candidate entries of one hypervolume-improvement block (~32 MB of float64 per temporary).
+HVI_CHUNK_ENTRIES = 2**22
 
 
 def pareto_mask_2d(Y: torch.Tensor) -> torch.Tensor:
@@ -67,18 +69,42 @@ def _cells(front: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, torch.
 def hypervolume_improvement(front: torch.Tensor, ref: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     """Hypervolume each candidate adds to each draw's front.
 
+    Box `k` of `_cells` adds `max(0, min(y1, ux_k) - lx_k) * max(0, y2 - ly_k)`. The `lx` grow and the `ly` shrink
+    with `k`, so a candidate `y` gains from boxes `i <= k < j` only (`j`: boxes starting left of `y1`; `i`: boxes
+    starting at or above `y2`), all full width but the last: with prefix sums of the widths `w_k` and of `w_k ly_k`,
+
+        gain = y2 (W[j-1] - W[i]) - (WL[j-1] - WL[i]) + (y1 - lx[j-1]) (y2 - ly[j-1])    (i < j),
+
+    two binary searches per candidate and draw: `O(S N log K)` instead of `O(S N K)` (1e5 candidates in seconds).
+
     Args:
         front: `S x K x 2` current front of each draw.
         ref: `2` reference point.
         Y: `S x N x 2` candidate values in each draw.
 
     Returns:
-        `S x N` improvements (>= 0).
+        `S x N` improvements (>= 0), computed in blocks of candidates (memory bounded by `HVI_CHUNK_ENTRIES`).
     """
     lx, ux, ly = _cells(front, ref)
-    width = (torch.minimum(Y[..., 0:1], ux[:, None, :]) - lx[:, None, :]).clamp_min(0.0)
-    height = (Y[..., 1:2] - ly[:, None, :]).clamp_min(0.0)
-    return (width * height).sum(dim=-1)
+    width = (ux - lx)[:, :-1]  # the last box is unbounded on the right: only ever the partial one
+    zero = lx.new_zeros(lx.shape[0], 1)
+    W = torch.cat([zero, torch.cumsum(width, dim=-1)], dim=-1)  # S x (K + 1): sum of widths of boxes < k
+    WL = torch.cat([zero, torch.cumsum(width * ly[:, :-1], dim=-1)], dim=-1)
+    neg_ly = -ly.contiguous()
+    rows = max(1, HVI_CHUNK_ENTRIES // Y.shape[0])
+    out = []
+    for start in range(0, Y.shape[1], rows):
+        y1 = Y[:, start : start + rows, 0].contiguous()
+        y2 = Y[:, start : start + rows, 1].contiguous()
+        j = torch.searchsorted(lx.contiguous(), y1, side="left")  # boxes with lx < y1
+        i = torch.searchsorted(neg_ly, -y2, side="right")  # boxes with ly >= y2
+        last = (j - 1).clamp_min(0)
+        full = y2 * (W.gather(-1, last) - W.gather(-1, torch.minimum(i, last))) - (
+            WL.gather(-1, last) - WL.gather(-1, torch.minimum(i, last)))
+        partial = (y1 - lx.gather(-1, last)) * (y2 - ly.gather(-1, last))
+        gain = torch.where((j >= 1) & (i < j), full.clamp_min(0.0) + partial.clamp_min(0.0), torch.zeros_like(y1))
+        out.append(gain)
+    return torch.cat(out, dim=1) if out else Y.new_zeros(Y.shape[:2])
 
 
 def _prune(front: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
@@ -100,6 +126,7 @@ def greedy_hypervolume_batch(
     *,
     weights: torch.Tensor | None = None,
     blocked: torch.Tensor | None = None,
+    same: torch.Tensor | None = None,
     tol: float = 1e-12,
 ) -> list[int]:
     """Pick up to `n` candidates greedily by mean hypervolume improvement over the draws.
@@ -111,6 +138,7 @@ def greedy_hypervolume_batch(
         n: how many to pick.
         weights: `N` multipliers of each candidate's gain (e.g. its probability of not failing).
         blocked: `N` candidates never to pick (duplicates of pending rows).
+        same: `N` labels of the recipe each candidate is; a pick takes every candidate with its label out of play.
         tol: gains at or below `tol` times the initial best are "nothing left to gain": the loop stops
             early and the caller fills the rest of the batch another way.
 
@@ -143,6 +171,8 @@ def greedy_hypervolume_batch(
             break
         chosen.append(best)
         stale[best] = -torch.inf
+        if same is not None:
+            stale[same == same[best]] = -torch.inf
         front = torch.cat([front, candidates[:, best : best + 1]], dim=1)
         if front.shape[1] > 4 * (len(chosen) + 16):
             front = _prune(front, ref)

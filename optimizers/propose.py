@@ -21,11 +21,12 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from optimizers.candidates import CandidatePool, read_candidates
 from optimizers.errors import OptimizerError, SearchSpaceError
 from optimizers.observations import Observations, read_observations
 from optimizers.reference_nehvi import log_nehvi_batch
-from optimizers.sampling import nearest_distance, sample_feasible, space_filling_design
-from optimizers.search_space import SUM_RTOL, SearchSpace
+from optimizers.sampling import maximin_subset, nearest_distance, sample_feasible, space_filling_design, space_scale
+from optimizers.search_space import SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
 from optimizers.strategies import STRATEGIES
 from models.belief import Belief
@@ -52,6 +53,7 @@ def propose(
     strategy: str = "default",
     layout: BatchLayout | None = None,
     objective_models: Mapping[str, Belief] | None = None,
+    candidates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return `batch` new feasible recipes (a DataFrame of the parameter columns, `batch` rows).
 
@@ -69,6 +71,10 @@ def propose(
         objective_models: objectives the caller has already modelled (e.g. through a graph of GPs fitted on
             every film); their columns may be empty, and `status` then tells measured from failed rows.
             Used by the `default` strategy; `reference` needs GP beliefs and refuses them.
+        candidates: a pool of recipes to choose from (parameter columns, any others kept and returned after
+            them; `optimizers.candidates`): the batch is then drawn from its rows only, never one already
+            measured or pending. Rows outside the space are dropped with a warning; with fewer unused rows
+            than recipes asked for, all of them are proposed (a warning says so).
 
     Raises:
         SearchSpaceError: bad arguments or observations (the message names the field, row or column).
@@ -94,29 +100,57 @@ def propose(
     n_recipes = layout.recipes_for(int(batch))
     snap = _snapper(space, dispense)
 
+    pool = None
+    if candidates is not None:
+        pool = read_candidates(space, candidates, snap if dispense is not None else None)
+        pool = pool.unused(space, obs, settings.candidate_tolerance)
+        if len(pool) == 0:
+            raise SearchSpaceError("candidates: every pool row is already measured or pending")
+        if len(pool) < n_recipes:
+            log.warning("candidates: only %d unused pool row(s) for %d recipes: proposing all of them",
+                        len(pool), n_recipes)
+            n_recipes = len(pool)
+    X = _choose(space, obs, n_recipes, seed, strategy, settings, known, custom, snap, pool)
+    copies = layout.copies(int(batch))[:n_recipes]
+    if pool is None:
+        X = _make_valid(space, snap(X), obs, seed)
+        return pd.DataFrame(np.repeat(X, copies, axis=0), columns=space.names)
+    rows = np.repeat(pool.index_of(X, space), copies)
+    out = pd.DataFrame(pool.X[rows], columns=space.names)
+    return pd.concat([out, pool.extras.iloc[rows].reset_index(drop=True)], axis=1)
+
+
+def _choose(space: SearchSpace, obs: Observations, n: int, seed: int, strategy: str, settings: ProposalSettings,
+            known: dict, custom: dict, snap: Callable[[np.ndarray], np.ndarray], pool: CandidatePool | None
+            ) -> np.ndarray:
+    """The strategy's `n` recipes (`n x d`): anywhere in the space, or rows of `pool`."""
+    choices = None if pool is None else pool.X
     if strategy == "random":
-        X = sample_feasible(space, n_recipes, seed)
-    elif not obs.measured.any() or not can_model(space, obs, known, custom):
-        X = space_filling_design(space, n_recipes, seed, existing=obs.X if len(obs.X) else None)
-    else:
-        beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points, settings.fit_maxiter, custom)
-        feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points, settings.fit_maxiter)
-        exact = strategy == "default" and not custom and settings.exact_for(n_recipes, len(obs.measured_recipes))
-        if strategy == "reference" or exact:
-            X = log_nehvi_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings)
-        else:
-            X = thompson_hypervolume_batch(space, obs, beliefs, feasibility, n_recipes, seed, settings, snap)
-    X = _make_valid(space, snap(X), obs, seed)
-    rows = np.repeat(X, layout.copies(int(batch)), axis=0)
-    return pd.DataFrame(rows, columns=space.names)
+        if choices is not None:
+            return choices[np.sort(np.random.default_rng(seed).choice(len(choices), n, replace=False))]
+        return sample_feasible(space, n, seed)
+    if not obs.measured.any() or not can_model(space, obs, known, custom):
+        existing = obs.X if len(obs.X) else None
+        if choices is not None:
+            return maximin_subset(choices, n, space_scale(space), seed, existing)
+        return space_filling_design(space, n, seed, existing=existing)
+    beliefs = fit_beliefs(space, obs, known, seed, settings.max_fit_points, settings.fit_maxiter, custom)
+    feasibility = fit_feasibility(space, obs, seed, settings.max_fit_points, settings.fit_maxiter)
+    exact = (strategy == "default" and not custom and settings.exact_for(n, len(obs.measured_recipes))
+             and (choices is None or len(choices) <= settings.exact_max_choices))
+    if strategy == "reference" or exact:
+        return log_nehvi_batch(space, obs, beliefs, feasibility, n, seed, settings, choices=choices)
+    return thompson_hypervolume_batch(space, obs, beliefs, feasibility, n, seed, settings, snap, candidates=choices)
 
 
 def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int) -> np.ndarray:
-    """Polish round-off (bounds, equalities) and replace any row still infeasible or duplicating a pending row."""
-    X = _polish(space, X)
+    """Polish round-off (bounds, equalities) and replace any row still infeasible, duplicating a pending row or
+    repeating an earlier row of the batch (e.g. two slots of the reference optimized onto one vertex)."""
+    X = space.polish(X)
     bad = ~space.is_feasible(X)
-    lows, highs = space.bounds
-    scale = np.where(highs > lows, highs - lows, 1.0)
+    first = np.unique(np.round(X, 9), axis=0, return_index=True)[1]
+    bad[np.setdiff1d(np.arange(len(X)), first)] = True
+    scale = space_scale(space)
     if len(obs.X_pending):
         bad |= nearest_distance(X, obs.X_pending, scale) < DUPLICATE_DISTANCE
     if bad.any():
@@ -127,34 +161,6 @@ def _make_valid(space: SearchSpace, X: np.ndarray, obs: Observations, seed: int)
         if len(fill) < bad.sum():
             raise OptimizerError("could not find enough feasible recipes: the feasible region is too small to sample")
         X[bad] = fill[: int(bad.sum())]
-    return X
-
-
-def _polish(space: SearchSpace, X: np.ndarray, rounds: int = 5) -> np.ndarray:
-    """Clip to the bounds and project onto the equality constraints (round-off of numerical optimizers)."""
-    lows, highs = space.bounds
-    X = np.clip(np.asarray(X, dtype=float), lows, highs)
-    equalities = [c for c in space.constraints if c.equals is not None]
-    if not equalities:
-        return X
-    index = {n: i for i, n in enumerate(space.names)}
-    A = np.zeros((len(equalities), space.dim))
-    b = np.array([c.bound for c in equalities])
-    for r, c in enumerate(equalities):
-        A[r, [index[n] for n in c.names]] = c.coefficients
-    discrete = np.array([p.is_discrete for p in space.parameters])
-    for _ in range(rounds):
-        resid = X @ A.T - b
-        if np.all(np.abs(resid) <= 0.1 * SUM_RTOL * np.maximum(1.0, np.abs(b))):
-            break
-        free = (X > lows) & (X < highs) & ~discrete  # move only coordinates off their bounds
-        for i in np.flatnonzero(np.abs(resid).max(axis=1) > 0):
-            Af = A * free[i]
-            G = Af @ Af.T
-            if np.linalg.matrix_rank(G) < len(b):
-                continue
-            X[i] -= Af.T @ np.linalg.solve(G, resid[i])
-        X = np.clip(X, lows, highs)
     return X
 
 

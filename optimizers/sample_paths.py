@@ -4,7 +4,7 @@ botorch's pathwise (Matheron) sampler turns a GP posterior into `S` deterministi
 `N` candidates is then evaluated in `O(N (F + n) S)` with `F` random features and `n` training points,
 with no `N x N` covariance. Calling a `MatheronPath` directly contracts the `N x F` feature matrix
 with the `S` weight vectors as `S` separate matrix-vector products (memory bound: ~25 s for
-`S = 160`, `N = 16000`, `n = 1000`); `models.graph_paths.evaluate_matheron_paths` walks the same botorch path objects and does the
+`S = 160`, `N = 16000`, `n = 1000`); `models.matheron.evaluate_matheron_paths` walks the same botorch path objects and does the
 contraction as one matrix-matrix product (~1 s), chunked over the pool to bound memory.
 """
 
@@ -15,10 +15,9 @@ from typing import Callable, Protocol
 
 import numpy as np
 import torch
-from botorch.models.model import Model
-from botorch.sampling.pathwise import draw_matheron_paths
 
-from models.graph_paths import evaluate_matheron_paths
+from models.matheron import evaluate_matheron_paths
+from models.replicate_gp import ReplicateGP
 
 
 class ObjectiveSample(Protocol):
@@ -31,9 +30,9 @@ class ObjectiveSample(Protocol):
 
 @dataclass
 class GPPathSample:
-    """`n_samples` Matheron sample paths of a single-output botorch GP, times `sign`."""
+    """`n_samples` Matheron sample paths of a fitted `ReplicateGP` (exact, or through inducing points), times `sign`."""
 
-    model: Model
+    gp: ReplicateGP
     n_samples: int
     seed: int
     sign: float = 1.0
@@ -41,7 +40,7 @@ class GPPathSample:
     def __post_init__(self) -> None:
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
-            self._paths = draw_matheron_paths(self.model, torch.Size([self.n_samples]))
+            self._paths = self.gp.paths(self.n_samples)
 
     def __call__(self, X: torch.Tensor) -> torch.Tensor:
         return self.sign * evaluate_matheron_paths(self._paths, X, self.n_samples)

@@ -107,6 +107,12 @@ def snap_discrete(space: SearchSpace, X: np.ndarray) -> np.ndarray:
 MAX_DESIGN_POOL = 20_000
 
 
+def space_scale(space: SearchSpace) -> np.ndarray:
+    """Each parameter's range (1 where it is fixed): the unit distances between recipes are measured in."""
+    lows, highs = space.bounds
+    return np.where(highs > lows, highs - lows, 1.0)
+
+
 def nearest_distance(X: np.ndarray, Y: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Each row of `X`'s distance to its nearest row of `Y`, in units of `scale` (a k-d tree: memory ~ rows).
 
@@ -148,9 +154,7 @@ def space_filling_design(
 ) -> np.ndarray:
     """`n` well-spread feasible points (maximin over a feasible pool, a share `faces` of it on faces), `n x d`."""
     pool = sample_feasible(space, max(2000, min(50 * n, MAX_DESIGN_POOL)), seed, faces=faces)
-    lows, highs = space.bounds
-    scale = np.where(highs > lows, highs - lows, 1.0)
-    return maximin_subset(pool, n, scale, seed, existing)
+    return maximin_subset(pool, n, space_scale(space), seed, existing)
 
 
 def candidate_pool(

@@ -353,6 +353,38 @@ class SearchSpace(BaseModel):
             out[n] = col.astype(float)
         return out
 
+    def polish(self, X: np.ndarray, rounds: int = 5) -> np.ndarray:
+        """Clip to the bounds and project onto the equality constraints (round-off of optimizers and of CSV files).
+
+        Each row moves only its coordinates off their bounds, by the least-squares step onto the equalities
+        (vectorized over rows: a pool of 1e5 rows polishes in well under a second)."""
+        lows, highs = self.bounds
+        X = np.clip(np.asarray(X, dtype=float), lows, highs)
+        equalities = [c for c in self.constraints if c.equals is not None]
+        if not equalities:
+            return X
+        index = {n: i for i, n in enumerate(self.names)}
+        A = np.zeros((len(equalities), self.dim))
+        b = np.array([c.bound for c in equalities])
+        for r, c in enumerate(equalities):
+            A[r, [index[n] for n in c.names]] = c.coefficients
+        discrete = np.array([p.is_discrete for p in self.parameters])
+        for _ in range(rounds):
+            resid = X @ A.T - b
+            if np.all(np.abs(resid) <= 0.1 * SUM_RTOL * np.maximum(1.0, np.abs(b))):
+                break
+            free = (X > lows) & (X < highs) & ~discrete  # move only coordinates off their bounds
+            rows = np.flatnonzero(np.abs(resid).max(axis=1) > 0)
+            Af = A[None, :, :] * free[rows, None, :]  # rows x k x d: each row's equalities on its free coordinates
+            G = Af @ Af.transpose(0, 2, 1)
+            ok = np.linalg.matrix_rank(G) == len(b)
+            rows, Af, G = rows[ok], Af[ok], G[ok]
+            if len(rows):
+                step = np.linalg.solve(G, resid[rows][:, :, None])
+                X[rows] -= (Af.transpose(0, 2, 1) @ step)[:, :, 0]
+            X = np.clip(X, lows, highs)
+        return X
+
     def describe_violation(self, x: np.ndarray) -> str:
         """What is wrong with one row `x` (`d`), in the words of `check_recipe`; "" when it is feasible."""
         try:

@@ -96,6 +96,10 @@ class BatchLayout(BaseModel):
         return [per] * (k - 1) + [batch - per * (k - 1)]
 
 
+#: Largest paths x candidates of the default sample counts (a pool of 1e5 rows gets 64 paths, not 128).
+MAX_PATH_VALUES = 2**23
+
+
 class ProposalSettings(BaseModel):
     """Knobs of the default (Thompson sampling + hypervolume) batch proposal and of the reference."""
 
@@ -105,7 +109,7 @@ class ProposalSettings(BaseModel):
     local_pool_size: int = Field(4000, ge=0, description="candidates near the estimated Pareto set")
     local_centers: int = Field(40, ge=1, description="how many estimated Pareto-optimal recipes seed the local pool")
     n_samples: int | None = Field(
-        None, ge=1, le=1024, description="posterior sample paths per objective (default: 128 for q <= 32, else 64)"
+        None, ge=1, le=1024, description="posterior sample paths per objective (default: `samples_for`)"
     )
     refine_rounds: int = Field(3, ge=0, le=10, description="rounds of Pareto-set search around the sampled fronts")
     refine_size: int = Field(3000, ge=0, description="candidates added per refinement round")
@@ -118,9 +122,17 @@ class ProposalSettings(BaseModel):
     exact_max_observations: int = Field(
         200, ge=0, description="default: ... and only while at most this many recipes are measured (its cost grows with n)"
     )
+    exact_max_choices: int = Field(
+        5000, ge=0, description="default: ... and, choosing from a pool of candidates, only while it has at most this many rows"
+    )
+    candidate_tolerance: float = Field(
+        1e-6, ge=0.0, le=0.5,
+        description="a pool row counts as already measured or pending within this share of each parameter's range",
+    )
     reference_restarts: int = Field(4, ge=1, description="reference: restarts of each acquisition optimization")
     reference_raw_samples: int = Field(256, ge=8, description="reference: raw samples for initial conditions")
     reference_mc_samples: int = Field(128, ge=8, description="reference: QMC samples of qLogNEHVI")
+    reference_maxiter: int = Field(200, ge=1, description="reference: L-BFGS iterations per slot's optimization")
 
     def exact_for(self, q: int, n_measured: int) -> bool:
         """Whether the default strategy hands a batch of `q` recipes from `n_measured` recipes to exact qLogNEHVI.
@@ -131,8 +143,12 @@ class ProposalSettings(BaseModel):
         """
         return q <= self.exact_max_batch and n_measured <= self.exact_max_observations
 
-    def samples_for(self, q: int) -> int:
-        """Sample paths per objective for a batch of `q` recipes: more draws when each pick weighs more."""
+    def samples_for(self, q: int, n_candidates: int = 0) -> int:
+        """Sample paths per objective for a batch of `q` recipes: more draws when each pick weighs more, and
+        (halved down to 32) no more than keep `paths x candidates <= 2^23` on a large pool (1e5 rows: 64)."""
         if self.n_samples is not None:
             return self.n_samples
-        return 128 if q <= 32 else 64
+        n = 128 if q <= 32 else 64
+        while n > 32 and n * n_candidates > MAX_PATH_VALUES:
+            n //= 2
+        return n

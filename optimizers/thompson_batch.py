@@ -36,6 +36,7 @@ def chebyshev_thompson_batch(
     *,
     weights: torch.Tensor | None = None,
     blocked: torch.Tensor | None = None,
+    same: torch.Tensor | None = None,
 ) -> list[int]:
     """Pick `n` distinct candidates, one per (draw, Chebyshev weight) pair.
 
@@ -45,14 +46,16 @@ def chebyshev_thompson_batch(
         seed: seeds the scalarization weights.
         weights: `N` multipliers of each candidate's score in [0, 1] (e.g. probability of not failing).
         blocked: `N` candidates never to pick (already chosen, or duplicates of pending rows).
+        same: `N` labels of the recipe each candidate is; a pick takes every candidate with its label out of play.
 
     Returns:
         Indices into the candidates, shape `n`.
     """
     S, N, m = samples.shape
     out_of_play = torch.zeros(N, dtype=torch.bool) if blocked is None else blocked.clone()
-    if n > int((~out_of_play).sum()):
-        raise OptimizerError(f"batch of {n} asked from a pool of only {int((~out_of_play).sum())} free candidates")
+    free = int((~out_of_play).sum()) if same is None else int(torch.unique(same[~out_of_play]).numel())
+    if n > free:
+        raise OptimizerError(f"batch of {n} asked from a pool of only {free} free candidates")
     lo = samples.amin(dim=(0, 1))
     hi = samples.amax(dim=(0, 1))
     z = (samples - lo) / torch.clamp(hi - lo, min=1e-12)
@@ -66,19 +69,26 @@ def chebyshev_thompson_batch(
         best = int(torch.argmax(score.masked_fill(out_of_play, -torch.inf)))
         chosen.append(best)
         out_of_play[best] = True
+        if same is not None:
+            out_of_play |= same == same[best]
     return chosen
 
 
 def single_objective_thompson_batch(samples: torch.Tensor, objective: int, n: int, *,
-                                    blocked: torch.Tensor | None = None, offset: int = 0) -> list[int]:
+                                    blocked: torch.Tensor | None = None, offset: int = 0,
+                                    same: torch.Tensor | None = None) -> list[int]:
     """Pick `n` distinct candidates by Thompson sampling on one objective alone: slot `k` takes the maximizer
     of draw `(offset + k) mod S` of objective `objective` (`samples`: `S x N x m`, larger is better) among the
-    candidates not `blocked` nor already picked."""
+    candidates not `blocked` nor already picked (nor, with `same` labels, the same recipe as a pick)."""
     S, N, _ = samples.shape
     out_of_play = torch.zeros(N, dtype=torch.bool) if blocked is None else blocked.clone()
     chosen: list[int] = []
-    for k in range(min(n, int((~out_of_play).sum()))):
+    for k in range(n):
+        if bool(out_of_play.all()):
+            break
         best = int(torch.argmax(samples[(offset + k) % S, :, objective].masked_fill(out_of_play, -torch.inf)))
         chosen.append(best)
         out_of_play[best] = True
+        if same is not None:
+            out_of_play |= same == same[best]
     return chosen

@@ -28,7 +28,8 @@ from models.replicate_gp import ReplicateGP
 from optimizers.hypervolume_greedy import greedy_hypervolume_batch, pareto_mask_2d
 from optimizers.observations import Observations
 from optimizers.sample_paths import GPPathSample, KnownSample, ModelPathSample, ObjectiveSample, sample_objectives
-from optimizers.sampling import candidate_pool, push_to_boundary, sample_feasible, snap_discrete
+from optimizers.sampling import (candidate_pool, nearest_distance, push_to_boundary, sample_feasible, snap_discrete,
+                                 space_scale)
 from optimizers.search_space import SearchSpace
 from optimizers.settings import ProposalSettings
 from optimizers.surrogates import ObjectiveBelief, reference_point, success_probability
@@ -59,7 +60,7 @@ def _samples(beliefs: list[ObjectiveBelief], n_samples: int, seed: int) -> list[
             out.append(ModelPathSample(b.custom, n_samples, seed + 7919 * j, b.sign))
         else:
             assert b.gp is not None
-            out.append(GPPathSample(b.gp.model_, n_samples, seed + 7919 * j))
+            out.append(GPPathSample(b.gp, n_samples, seed + 7919 * j))
     return out
 
 
@@ -107,22 +108,28 @@ def thompson_hypervolume_batch(
     seed: int,
     settings: ProposalSettings,
     snap: Snapper,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Propose `n` distinct feasible recipes (`n x d`); see the module docstring for the method."""
+    """Propose `n` distinct feasible recipes (`n x d`); see the module docstring for the method.
+
+    With `candidates` (`N x d` feasible recipes, e.g. a lab's pool) the batch is chosen among them alone: the
+    sample paths score every candidate (in chunks) and there is no generated pool and no Pareto-set search.
+    """
     rng = np.random.default_rng(seed)
-    lows, highs = space.bounds
-    scale = np.where(highs > lows, highs - lows, 1.0)
     X_meas_unique = obs.measured_recipes
 
-    centers = _pareto_centers(beliefs, X_meas_unique, settings.local_centers, rng)
-    pool = candidate_pool(space, settings.pool_size, seed, centers=centers, n_local=settings.local_pool_size)
-    pool = snap(pool)
-    pool = pool[space.is_feasible(pool)]
-    samples = _samples(beliefs, settings.samples_for(n), seed)
+    if candidates is None:
+        centers = _pareto_centers(beliefs, X_meas_unique, settings.local_centers, rng)
+        pool = candidate_pool(space, settings.pool_size, seed, centers=centers, n_local=settings.local_pool_size)
+        pool = snap(pool)
+        pool = pool[space.is_feasible(pool)]
+    else:
+        pool = np.asarray(candidates, dtype=float)
+    samples = _samples(beliefs, settings.samples_for(n, len(pool)), seed)
     Y = sample_objectives(samples, pool)
     m = Y.shape[-1]
 
-    if m == 2:
+    if m == 2 and candidates is None:
         for r in range(settings.refine_rounds):
             new = _refine(space, pool, Y, settings.refine_size, 0.1 / (r + 1), rng, seed + 101 * (r + 1), snap)
             pool = np.concatenate([pool, new])
@@ -133,29 +140,29 @@ def thompson_hypervolume_batch(
     if int((~blocked).sum()) < 3 * n:  # too strict for this batch: keep the most likely instead
         blocked = p_success < torch.sort(p_success, descending=True).values[min(3 * n, len(pool)) - 1]
     X_pend = obs.X_pending
-    if len(X_pend):
-        d = torch.cdist(torch.as_tensor(pool / scale), torch.as_tensor(X_pend / scale)).amin(dim=1)
-        blocked |= d < DUPLICATE_DISTANCE
+    if len(X_pend):  # a k-d tree: a pool x pending distance matrix is 800 MB for 1e5 candidates and 1000 pending
+        blocked |= torch.as_tensor(nearest_distance(pool, X_pend, space_scale(space)) < DUPLICATE_DISTANCE)
 
+    # snapping, faces and moves to the boundary make copies of a recipe (a simplex vertex, say): a pick blocks them all
+    recipe = torch.as_tensor(np.unique(np.round(pool, 9), axis=0, return_inverse=True)[1].reshape(-1))
     chosen: list[int] = []
     for j, b in enumerate(beliefs):  # each objective's own share of the batch, by Thompson sampling on it alone
         k = min(int(round(b.objective.batch_share * n)), n - len(chosen))
         if k > 0 and b.known is None:
-            taken = blocked.clone()
-            taken[chosen] = True
-            chosen += single_objective_thompson_batch(Y, j, k, blocked=taken, offset=len(chosen))
+            taken = blocked | torch.isin(recipe, recipe[chosen])
+            chosen += single_objective_thompson_batch(Y, j, k, blocked=taken, offset=len(chosen), same=recipe)
     if m == 2 and len(chosen) < n:
-        taken = blocked.clone()
-        taken[chosen] = True
+        taken = blocked | torch.isin(recipe, recipe[chosen])
         cand = torch.nonzero(~taken).squeeze(-1)
         baseline_X = np.concatenate([X_meas_unique, X_pend]) if len(X_pend) else X_meas_unique
         baseline = torch.cat([sample_objectives(samples, baseline_X), Y[:, chosen]], dim=1)
         ref = reference_point(beliefs, X_meas_unique)
-        picked = greedy_hypervolume_batch(baseline, Y[:, cand], ref, n - len(chosen), weights=p_success[cand])
+        picked = greedy_hypervolume_batch(baseline, Y[:, cand], ref, n - len(chosen), weights=p_success[cand],
+                                          same=recipe[cand])
         chosen += cand[picked].tolist()
     if len(chosen) < n:
         taken = blocked.clone()
-        taken[chosen] = True
-        fill = chebyshev_thompson_batch(Y, n - len(chosen), seed, weights=p_success, blocked=taken)
+        taken |= torch.isin(recipe, recipe[chosen])
+        fill = chebyshev_thompson_batch(Y, n - len(chosen), seed, weights=p_success, blocked=taken, same=recipe)
         chosen += fill
     return pool[chosen]

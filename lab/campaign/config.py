@@ -125,6 +125,7 @@ class CampaignConfig(BaseModel):
             if data.get("hardware") == "emulated":
                 spec.check_instrument_route()
             spec.check_world_data()
+            spec.candidate_table()
             recipe = spec.recipe
             data = {**data, "scenario": spec.name}
             if data.get("droplets_per_recipe") is None:

@@ -4,7 +4,8 @@
     proposal = next_recipes(..., round_=2, pinned=X_kept, explain=True)  # a reviewed day, proposed again
 
 Day 1 is a space-filling design (unless a prior gives the models something to start from); later days fit the
-scenario's models on everything measured and ask `optimizers.propose` for a batch. A proposal is a pure function
+scenario's models on everything measured and ask `optimizers.propose` for a batch (from the scenario's pool of
+candidates, when its file names one: `candidates:`). A proposal is a pure function
 of the history, the campaign seed, the day and the round, so a resumed runner proposes exactly what it did.
 A prior (`CampaignConfig.prior`) enters through `optimizers.prior.fit_prior`: as a second task of a multi-task
 GP for the objectives it carries (their scenario models set aside), or as data of the same process. With
@@ -74,20 +75,23 @@ def next_recipes(
     observations = with_pending(observations_of(history, scenario), pinned, scenario)
     known = scenario.known_objectives
     models: dict = {}
+    pool = scenario.candidates
     if n_new == 0:
         X, strategy = np.zeros((0, space.dim)), "pinned"
-    elif config.strategy == "random":
+    elif config.strategy == "random" and pool is None:
         X, strategy = sample_feasible(space, n_new, seed), "random"
     else:
         first = day == 1 or len(history) == 0
-        strategy = "space-filling" if first else config.strategy
-        models = {} if first or config.strategy == "reference" else scenario.objective_models(history)
+        strategy = "space-filling" if first and config.strategy != "random" else config.strategy
+        models = {} if first or config.strategy in ("reference", "random") else scenario.objective_models(history)
         if prior is not None:
             observations, models, diagnostics["prior"] = _with_prior(config, scenario, observations, models, prior,
                                                                      seed)
             strategy = config.strategy
         X = propose(space, observations, n_new, seed, known_objectives=known, strategy=config.strategy,
-                    objective_models=models).to_numpy()
+                    objective_models=models, candidates=pool,
+                    dispense=scenario.dispense if pool is not None else None,  # pool rows as made: they match later
+                    )[space.names].to_numpy()
     X = _snap(scenario, X) if n_new else X
     X = np.vstack([pinned, X]) if len(pinned) else X
     predictions: list[dict] = []

@@ -75,6 +75,9 @@ def command(
         "related task: a multi-task GP learns how far they carry over."),
     prior_same_process: bool = typer.Option(False, "--prior-same-process",
                                             help="Take --prior's rows as measurements of this very process."),
+    candidates: Path | None = typer.Option(
+        None, "--candidates",
+        help="CSV pool of recipes to choose from (parameter columns; other columns are kept and returned)."),
 ) -> None:
     """Propose the next batch of recipes (ask/tell from files)."""
     from optimizers.propose import propose
@@ -85,6 +88,7 @@ def command(
     with user_errors():
         search_space = SearchSpace.from_yaml(space)
         frame = _read_observations(observations)
+        pool = _read_observations(candidates, "--candidates") if candidates is not None else None
         if prior is not None:
             from optimizers.prior import fit_prior
 
@@ -103,10 +107,12 @@ def command(
             dispense=_dispense(search_space, min_volume_ul, mix_volume_ul),
             layout=BatchLayout(replicates=replicates, max_recipes=max_recipes),
             objective_models=models or None,
+            candidates=pool,
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, result.to_csv(index=False))
     except OSError as exc:
         raise fail(f"--out: cannot write {out} ({exc.strerror})") from None
-    typer.echo(f"wrote {len(result)} rows ({result.drop_duplicates().shape[0]} distinct recipes) to {out}")
+    distinct = result[search_space.names].drop_duplicates().shape[0]
+    typer.echo(f"wrote {len(result)} rows ({distinct} distinct recipes) to {out}")

@@ -4,9 +4,8 @@ the world's calibration data (what-if questions, and checking a world against me
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 
@@ -14,10 +13,16 @@ from lab.cli._errors import user_errors
 from lab.errors import ConfigError
 from lab.scenarios import DEFAULT_SCENARIO
 
+if TYPE_CHECKING:  # numpy and pandas are imported by the command itself: `lab` starts without them
+    import pandas as pd
+
 
 def evaluate_recipes(scenario, recipes: pd.DataFrame) -> pd.DataFrame:
     """`recipes` (the space's parameter columns, others kept) with the world's `true_<quantity>` columns and,
     if the world knows its data, `distance_to_data`; every recipe is checked against the space first."""
+    import numpy as np
+    import pandas as pd
+
     from optimizers.errors import SearchSpaceError
 
     space = scenario.space
@@ -49,6 +54,8 @@ def command(
 ) -> None:
     """The world's noise-free value of every quantity and objective for given recipes, and each recipe's
     distance to the world's calibration data."""
+    import pandas as pd
+
     from lab.files import write_atomic
     from lab.scenarios import build_scenario
 

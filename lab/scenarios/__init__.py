@@ -93,11 +93,14 @@ def build_scenario(
         if hardware not in ("simulated", "emulated"):
             raise ConfigError(f"hardware: {hardware!r}; scenario files run simulated or emulated")
         spec = load_scenario_file(scenario_file)
-        if spec.world.builtin is not None:  # a built-in's own file: run the built-in scenario
-            return build_scenario(spec.world.builtin, seed, thickness_fraction, hardware, hardware_config, faults,
-                                  conductivity_model, thickness_rule=thickness_rule)
-        hardware_config = hardware_config if hardware == "emulated" else None
-        return FileScenario(spec, seed, hardware, hardware_config, faults)
+        if spec.world.builtin is not None:  # a built-in's own file: run the built-in scenario (and the file's pool)
+            scenario = build_scenario(spec.world.builtin, seed, thickness_fraction, hardware, hardware_config, faults,
+                                      conductivity_model, thickness_rule=thickness_rule)
+        else:
+            hardware_config = hardware_config if hardware == "emulated" else None
+            scenario = FileScenario(spec, seed, hardware, hardware_config, faults)
+        scenario.candidates = spec.candidate_table()
+        return scenario
     check_hardware(name, hardware)
     return scenario_entry(name).build(
         seed, thickness_fraction=thickness_fraction, hardware=hardware, hardware_config=hardware_config,

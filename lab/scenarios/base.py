@@ -39,6 +39,8 @@ class Scenario(ABC):
     annotations: tuple[str, ...] = ()
     #: what `hypervolume_space` measures in, in words, for `summary.json` (None: not stated)
     hypervolume_space_description: str | None = None
+    #: a pool of candidate recipes every batch is drawn from (the scenario file's `candidates:`), or None
+    candidates: pd.DataFrame | None = None
 
     @property
     def known_objectives(self) -> dict[str, KnownObjective]:

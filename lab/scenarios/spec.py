@@ -184,7 +184,10 @@ class ScenarioSpec(_Strict):
     units: dict[str, str] = Field(default_factory=dict)
     model: ModelSpec = ModelSpec()
     world: WorldSpec
-    #: directory the file was read from (relative paths in `world` resolve against it)
+    candidates: str | None = Field(
+        None, description="CSV pool of recipes the campaign draws every batch from (parameter columns; relative to "
+        "the scenario file): premixed stocks, a library, a data set's unmeasured rows")
+    #: directory the file was read from (relative paths in `world` and `candidates` resolve against it)
     source_dir: Path = Field(Path("."), exclude=True)
 
     @field_validator("name")
@@ -314,6 +317,34 @@ class ScenarioSpec(_Strict):
             return None
         path = Path(self.world.emulate)
         return path if path.is_absolute() else (self.source_dir / path)
+
+    def candidates_path(self) -> Path | None:
+        """The pool of candidate recipes, resolved against the scenario file's directory (None: no pool)."""
+        if self.candidates is None:
+            return None
+        path = Path(self.candidates)
+        return path if path.is_absolute() else (self.source_dir / path)
+
+    def candidate_table(self):
+        """The pool of candidate recipes as a table, checked against the space (`ConfigError` naming the file and
+        what is wrong: unreadable, a parameter column missing, no row inside the bounds and constraints); None
+        without a pool. Rows outside the space are dropped later, with a warning, by each proposal."""
+        path = self.candidates_path()
+        if path is None:
+            return None
+        from lab.worlds.dataset import read_table
+        from optimizers.candidates import read_candidates
+        from optimizers.errors import OptimizerError
+
+        try:
+            table = read_table(path)
+        except ConfigError as exc:
+            raise ConfigError(f"candidates ({path.name}): {str(exc).removeprefix('path: ')}") from None
+        try:
+            read_candidates(self.search_space, table)
+        except OptimizerError as exc:
+            raise ConfigError(f"candidates ({path.name}): {str(exc).removeprefix('candidates: ')}") from None
+        return table
 
     def check_instrument_route(self) -> None:
         """With instruments (emulated or real) each station measures only its native quantities (`STATION_KINDS`)."""

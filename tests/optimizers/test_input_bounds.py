@@ -41,9 +41,14 @@ def test_a_large_space_filling_design_is_not_quadratic() -> None:
 
 
 def test_gp_conditioning_is_capped_and_keeps_the_best() -> None:
+    """Above the cap the botorch model is an exact GP on a subset holding the best; the posterior uses every point."""
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(900, 2))
     y = np.sin(3 * X[:, 0]) + X[:, 1]
-    gp = ReplicateGP(bounds=np.array([[0.0, 0.0], [1.0, 1.0]]), max_condition_points=300, seed=0).fit(X, y)
-    assert len(gp.groups_.X) == 300
-    assert gp.groups_.mean.max() == pytest.approx(y.max())
+    gp = ReplicateGP(bounds=np.array([[0.0, 0.0], [1.0, 1.0]]), max_condition_points=300, inducing_points=100,
+                     seed=0).fit(X, y)
+    train_y = gp.model_.outcome_transform.untransform(gp.model_.train_targets.unsqueeze(-1))[0].squeeze(-1)
+    assert gp.model_.train_inputs[0].shape[0] == 300 and float(train_y.max()) == pytest.approx(y.max())
+    assert len(gp.groups_.X) == 900 and gp.posterior_ is not None and gp.posterior_.Z.shape[0] == 100
+    mean, sd = gp.predict(X[:50])
+    assert np.abs(mean - y[:50]).max() < 0.02 and (sd > 0).all() and (sd < 0.05).all()
