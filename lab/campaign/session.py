@@ -22,25 +22,14 @@ from typing import TYPE_CHECKING, Iterator, Mapping
 
 from lab.campaign.control import RunControl
 from lab.campaign.events import Checkpoints, EventLog, KillSwitch
-from lab.errors import ConfigError, StoreError
-from lab.store import Store, sqlite_url
-from lab.store.progress import CampaignInfo
+from lab.campaign.selection import store_url_for
+from lab.store import Store
 
 if TYPE_CHECKING:
     from lab.campaign.config import CampaignConfig
 
-#: The runner's structured log and the default store file, in the output directory.
+#: The runner's structured log, in the output directory.
 LOG_FILE = "lab.log"
-STORE_FILE = "lab.sqlite"
-
-
-def store_url_for(out: Path | None, store: str | None) -> str:
-    """The store's URL: `store` if given, else `out/lab.sqlite`."""
-    if store:
-        return store
-    if out is None:
-        raise ConfigError("--out or --store: say where the campaign's store is")
-    return sqlite_url(out / STORE_FILE)
 
 
 @contextmanager
@@ -95,26 +84,6 @@ def register_campaign(config: CampaignConfig, store: Store, route: Mapping | Non
     config = named(config)
     return store.create_campaign(config.name, config.scenario, config.seed, config.model_dump(mode="json"),
                                  route=route)
-
-
-def select_campaign(store: Store, name: str | None, *, unfinished: bool = False) -> CampaignInfo:
-    """The campaign called `name`; without a name, the only (unfinished, if asked) campaign of the store."""
-    campaigns = store.campaigns()
-    if name is not None:
-        found = [c for c in campaigns if c.name == name]
-        if not found:
-            raise StoreError(f"--campaign: no campaign {name!r} in the store (it has {[c.name for c in campaigns]})")
-        return found[0]
-    if not campaigns:
-        raise StoreError("the store holds no campaign")
-    # unfinished: not done, and not a campaign that failed before its first day (nothing of it to carry on)
-    pool = [c for c in campaigns if c.status != "done" and (c.status != "failed" or store.days(c.id))] \
-        if unfinished else campaigns
-    if not pool:
-        return campaigns[-1]
-    if len(pool) > 1:
-        raise StoreError(f"--campaign: the store holds several campaigns {[c.name for c in pool]}; name one")
-    return pool[0]
 
 
 def login_name() -> str:

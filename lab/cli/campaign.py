@@ -22,7 +22,7 @@ from lab.errors import ConfigError
 from lab.scenarios import DEFAULT_SCENARIO, scenario_entries
 
 if TYPE_CHECKING:
-    from lab.store.progress import DayInfo
+    from lab.store.views import DayInfo, ProposalSummary
 
 app = typer.Typer(help="Run and inspect campaigns.", no_args_is_help=True)
 
@@ -47,7 +47,8 @@ def _execute(out: Path | None, store: str | None, quiet: bool, *, config=None, c
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lab.campaign.session import register_campaign, runner_session, select_campaign
+    from lab.campaign.selection import select_campaign
+    from lab.campaign.session import register_campaign, runner_session
 
     console = Console(stderr=True, quiet=quiet)
     t0 = time.perf_counter()
@@ -196,16 +197,16 @@ def status(
     campaign: str = typer.Option(None, help="Campaign name (default: every campaign of the store)."),
 ) -> None:
     """Show each campaign's state, its runner, and films per state per day."""
-    from lab.campaign.lock import lock_is_stale
-    from lab.campaign.session import select_campaign, store_url_for
-    from lab.store import Store
+    from lab.campaign.liveness import lock_is_stale
+    from lab.campaign.selection import STORE_FILE, select_campaign, store_url_for
+    from lab.store.status_reader import open_status_reader
 
     console = Console()
     with user_errors():
         url = store_url_for(out, store)
-        if out is not None and not store and not (out / "lab.sqlite").exists():
+        if out is not None and not store and not (out / STORE_FILE).exists():
             raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
-        with Store(url, create=False) as db:
+        with open_status_reader(url) as db:
             infos = [select_campaign(db, campaign)] if campaign else db.campaigns()
             for info in infos:
                 lock = db.lock_info(info.id)
@@ -221,16 +222,16 @@ def status(
                 console.print(_day_table(db.film_counts(info.id), days, info.route.get("states", [])))
                 for d in days:
                     if d.status == "awaiting approval":
-                        console.print(_awaiting_line(db, info.id, d.index, out), highlight=False)
+                        console.print(_awaiting_line(db.proposal_summary(info.id, d.index), d.index, out),
+                                      highlight=False)
 
 
-def _awaiting_line(db, cid: int, day: int, out: Path | None) -> str:
+def _awaiting_line(latest: ProposalSummary | None, day: int, out: Path | None) -> str:
     """What a day awaiting approval waits for, in one line."""
-    latest = db.latest_proposal(cid, day)
     if latest is None or latest.status != "pending":
         return f"day {day}: proposal rejected; the runner proposes it again (`lab campaign resume`)"
     where = f" in {out}/day-{day}/proposal.csv" if out is not None else ""
-    return (f"day {day} awaits approval: proposal round {latest.round}, {len(latest.rows)} recipe(s){where}; "
+    return (f"day {day} awaits approval: proposal round {latest.round}, {latest.rows} recipe(s){where}; "
             "`lab campaign approve` or `lab campaign reject`")
 
 
@@ -255,7 +256,7 @@ def stop(
 ) -> None:
     """Ask the campaign's runner to finish its current step and stop (SIGTERM on this host, and via the store)."""
     from lab.campaign.lock import is_lock_process
-    from lab.campaign.session import select_campaign, store_url_for
+    from lab.campaign.selection import select_campaign, store_url_for
     from lab.store import Store
 
     console = Console()
@@ -291,7 +292,7 @@ def plan(
     """Dry-run the next day: print its steps with recipes and substrate positions; move nothing, write nothing."""
     from lab.campaign.plan import Measure, describe_step
     from lab.campaign.runner import plan_next_day
-    from lab.campaign.session import select_campaign, store_url_for
+    from lab.campaign.selection import select_campaign, store_url_for
     from lab.store import Store
 
     console = Console()
@@ -316,7 +317,7 @@ def check(
     store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
 ) -> None:
     """Check the store's integrity (recipes, states, measurements, orphans, days); exit 1 on any problem."""
-    from lab.campaign.session import store_url_for
+    from lab.campaign.selection import store_url_for
     from lab.store import Store
     from lab.store.integrity import check_integrity
 

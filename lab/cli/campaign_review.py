@@ -62,7 +62,8 @@ def reject(
 def _decide(out: Path | None, store: str | None, campaign: str | None, record, verb: str):
     """Record a decision; print it; return the campaign and the live runner that carries on (None: nobody)."""
     from lab.campaign.lock import lock_is_stale
-    from lab.campaign.session import runner_session, select_campaign
+    from lab.campaign.selection import select_campaign
+    from lab.campaign.session import runner_session
 
     if out is not None and not store and not (out / "lab.sqlite").exists():
         raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")

@@ -18,7 +18,7 @@ def upgrade(
     store: str = typer.Option(None, help="SQLAlchemy URL of the store (instead of --out's lab.sqlite)."),
 ) -> None:
     """Migrate a store written by an older release to this release's schema, in one transaction."""
-    from lab.campaign.session import store_url_for
+    from lab.campaign.selection import store_url_for
     from lab.store.revisions import shown, upgrade_store
 
     with user_errors():
@@ -45,7 +45,8 @@ def import_readings(
 ) -> None:
     """Add readings taken by hand, in one transaction: all or nothing; the same file twice changes nothing."""
     from lab.campaign.manual_readings import import_readings_file
-    from lab.campaign.session import login_name, select_campaign, store_url_for
+    from lab.campaign.selection import select_campaign, store_url_for
+    from lab.campaign.session import login_name
     from lab.errors import ConfigError
     from lab.store import Store
 

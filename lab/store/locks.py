@@ -13,7 +13,6 @@ inside the transaction, that the owner still holds the lock, and writes nothing 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import delete, select, text, update
@@ -21,29 +20,10 @@ from sqlalchemy.orm import Session
 
 from lab.errors import CampaignLocked, LockLost, StoreError
 from lab.store.schema import Campaign, CampaignLock
+from lab.store.views import LockInfo
 
 #: Writes that manage the lock itself (never fenced).
 LOCK_WRITES = frozenset({"acquire_lock", "heartbeat", "release_lock", "request_stop"})
-
-
-@dataclass(frozen=True)
-class LockInfo:
-    """Who holds a campaign's lock: owner token, host, pid, and Unix times [s] of acquisition and heartbeat."""
-
-    campaign_id: int
-    owner: str
-    host: str
-    pid: int
-    acquired_s: float
-    heartbeat_s: float
-    stop_requested: bool
-    #: the store's clock when the lock was read (None: not read from a store; the local clock is used)
-    read_s: float | None = None
-
-    def age_s(self, now_s: float | None = None) -> float:
-        """Seconds since the last heartbeat, by the store's clock when the lock was read."""
-        now = now_s if now_s is not None else self.read_s if self.read_s is not None else time.time()
-        return now - self.heartbeat_s
 
 
 def _info(row: CampaignLock, now_s: float | None = None) -> LockInfo:

@@ -6,44 +6,16 @@ Plain dataclasses and DataFrames leave this module, never ORM objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from lab.records import FilmKey
 from lab.store.schema import Campaign, Day, Film, Recipe, RecipeParameter
+from lab.store.views import CampaignInfo, DayInfo
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class CampaignInfo:
-    """One campaign: id, name, scenario, seed, status, its stored configuration and route."""
-
-    id: int
-    name: str
-    scenario: str
-    seed: int
-    status: str
-    config: dict
-    route: dict
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class DayInfo:
-    """One day: index, id, strategy, status, quarantined stations (state -> reason), runner seconds."""
-
-    id: int
-    index: int
-    strategy: str
-    status: str
-    quarantined: dict
-    busy_s: float
-    started_at: datetime
-    finished_at: datetime | None
 
 
 @dataclass(frozen=True)

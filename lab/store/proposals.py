@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from lab.errors import StoreError
 from lab.store.schema import Day, Proposal, ProposalRow, Recipe, RecipeParameter
+from lab.store.views import ProposalSummary
 
 #: The state of a day whose proposal waits for a scientist's decision.
 AWAITING_APPROVAL = "awaiting approval"
@@ -184,6 +185,11 @@ class ProposalMixin:
         """The last proposal round of day `index`, or None."""
         rounds = self.day_proposals(campaign_id, index)
         return rounds[-1] if rounds else None
+
+    def proposal_summary(self, campaign_id: int, index: int) -> ProposalSummary | None:
+        """The last proposal round of day `index` in brief (what `lab campaign status` prints), or None."""
+        latest = self.latest_proposal(campaign_id, index)
+        return None if latest is None else ProposalSummary(latest.round, latest.status, len(latest.rows))
 
     def campaign_proposals(self, campaign_id: int) -> list[ProposalInfo]:
         """Every proposal round of the campaign, by day and round."""

@@ -26,37 +26,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from lab.errors import StoreError
+from lab.store import revision_ids
+from lab.store.revision_ids import BASELINE_TABLES, VERSION_TABLE
+from lab.store.sqlite_file import sqlite_path
 
-#: The table in which Alembic records a store's revision.
-VERSION_TABLE = "alembic_version"
-#: The tables of release 0.1, which wrote no revision: a store with all of them and no `VERSION_TABLE`.
-BASELINE_TABLES = frozenset({"campaigns", "days", "recipes", "recipe_parameters", "films", "measurements",
-                             "campaign_locks"})
 #: Key of the PostgreSQL advisory lock that serialises migrations of one database.
 _ADVISORY_KEY = 0x1AB5_70E5
 #: Alembic's `context` and `op` are process-wide: one migration at a time per process (threads included).
 _IN_PROCESS = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Migrations:
-    """Where the revisions are, and where they end.
-
-    Attributes:
-        location: Alembic's `script_location` (`package:directory`: shipped inside `lab`).
-        extra_versions: More directories of revisions beyond `location/versions` (tests add test-only ones).
-        head: The newest revision, the one `lab.store.schema` describes (a test keeps it equal to the scripts').
-        baseline: The revision of a store that recorded none (release 0.1).
-    """
-
-    location: str = "lab.store:migrations"
-    extra_versions: tuple[str, ...] = ()
-    head: str = "0002"
-    baseline: str = "0001"
-
-
-#: This release's migrations.
-MIGRATIONS = Migrations()
 
 
 @dataclass(frozen=True)
@@ -99,7 +76,7 @@ def read_revision(connection: Connection, url: str = "") -> tuple[str | None, bo
     if present != BASELINE_TABLES:
         raise StoreError(f"store {shown(url)} has only some of the store's tables ({sorted(BASELINE_TABLES - present)} "
                          "missing) and no revision: a damaged store, or not a campaign store")
-    return MIGRATIONS.baseline, False
+    return revision_ids.MIGRATIONS.baseline, False
 
 
 def check_revision(engine: Engine, url: str, *, create: bool = True, read_only: bool = False) -> None:
@@ -115,12 +92,12 @@ def check_revision(engine: Engine, url: str, *, create: bool = True, read_only: 
         StoreError: no store (and not `create`), a store at an older revision (run `lab store upgrade`), or
             at an unknown one.
     """
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and create and not read_only and not path.exists():
         _create_sqlite_store(path, url)
     with engine.connect() as connection:
         revision, recorded = read_revision(connection, url)
-    head = MIGRATIONS.head
+    head = revision_ids.MIGRATIONS.head
     if revision == head and (recorded or read_only):
         return
     if revision is None:
@@ -138,7 +115,7 @@ def upgrade_store(url: str) -> Upgrade:
         StoreError: no store there, an unknown revision, or a failed migration (rolled back: the store is
             as it was).
     """
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and not path.is_file():
         raise StoreError(f"no campaign store at {path}")
     return _migrate(url, create=False, upgrade=True)
@@ -159,20 +136,12 @@ def known_revisions() -> set[str]:
 
 
 def _refusal(revision: str, url: str) -> str:
-    head = MIGRATIONS.head
+    head = revision_ids.MIGRATIONS.head
     if revision in known_revisions():
         return (f"store {shown(url)} is at revision {revision}, older than this release's {head}: "
                 f"run `lab store upgrade --store {shown(url)}`")
     return (f"store {shown(url)} is at revision {revision}, which this release (head {head}) does not know: "
             "a newer release wrote it; use that release")
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite store's URL (None: another database, or SQLite in memory)."""
-    if not url.startswith("sqlite:///") or "?" in url:
-        return None
-    path = url.removeprefix("sqlite:///")
-    return Path(path) if path not in ("", ":memory:") else None
 
 
 def _create_sqlite_store(path: Path, url: str) -> None:
@@ -209,7 +178,7 @@ def _migrate(url: str, *, create: bool, upgrade: bool, url_shown: str | None = N
             revision, recorded = read_revision(connection, url)
             if revision is None and not create:
                 raise StoreError(f"store {name} holds no campaign store: nothing to upgrade")
-            if revision is not None and revision != MIGRATIONS.head and (
+            if revision is not None and revision != revision_ids.MIGRATIONS.head and (
                     not upgrade or revision not in known_revisions()):
                 raise StoreError(_refusal(revision, url))
             config = _config(connection)
@@ -233,11 +202,12 @@ def _config(connection: Connection | None = None):
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", MIGRATIONS.location)
-    if MIGRATIONS.extra_versions:
+    migrations = revision_ids.MIGRATIONS
+    config.set_main_option("script_location", migrations.location)
+    if migrations.extra_versions:
         config.set_main_option("path_separator", "newline")
         config.set_main_option("version_locations",
-                               "\n".join((f"{MIGRATIONS.location}/versions", *MIGRATIONS.extra_versions)))
+                               "\n".join((f"{migrations.location}/versions", *migrations.extra_versions)))
     if connection is not None:
         config.attributes["connection"] = connection
     return config

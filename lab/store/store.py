@@ -27,6 +27,7 @@ from lab.store.locks import LOCK_WRITES, LockMixin, check_fence
 from lab.store.progress import ProgressMixin
 from lab.store.proposals import AWAITING_APPROVAL, ProposalMixin, auto_proposal
 from lab.store.revisions import check_revision, shown
+from lab.store.sqlite_file import check_sqlite_file, sqlite_url
 from lab.store.schema import Base, Campaign, Day, Film, Measurement, Recipe, RecipeParameter
 
 if TYPE_CHECKING:  # pandas only for the reads that return tables: opening a store stays light
@@ -68,11 +69,6 @@ class RecipeRecord:
     snapped: bool = False
 
 
-def sqlite_url(path: str | Path) -> str:
-    """The SQLAlchemy URL of a SQLite file."""
-    return f"sqlite:///{Path(path).resolve()}"
-
-
 class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMixin):
     """Campaigns, days, recipes, films and measurements in one SQL database.
 
@@ -92,7 +88,7 @@ class Store(CycleWritesMixin, ImportMixin, LockMixin, ProgressMixin, ProposalMix
                  create: bool = True) -> None:
         self._before_commit = before_commit
         if url.startswith("sqlite:///"):
-            _check_sqlite_file(Path(url.removeprefix("sqlite:///")), create=create and not read_only)
+            check_sqlite_file(Path(url.removeprefix("sqlite:///")), create=create and not read_only)
         try:
             connect_args: dict = {"timeout": 30.0} if url.startswith("sqlite") else {}
             if read_only and url.startswith("sqlite:///"):
@@ -420,33 +416,6 @@ def _check_finite(values: Mapping[str, float], where: str) -> None:
     for k, v in values.items():
         if v is None or not math.isfinite(float(v)):
             raise StoreError(f"{where}: {k} = {v!r} is not a finite number; nothing was written")
-
-
-def _check_sqlite_file(path: Path, create: bool) -> None:
-    """Refuse a missing (unless `create`), empty or corrupt SQLite store file, with one line naming it."""
-    if not path.exists():
-        if create:
-            return
-        raise StoreError(f"no campaign store at {path}")
-    if path.is_dir():
-        raise StoreError(f"store {path} is a directory, not a SQLite file")
-    if path.stat().st_size == 0:
-        raise StoreError(f"store {path} is empty (0 bytes): not a campaign store; restore it from a backup")
-    try:
-        with open(path, "rb") as f:
-            header = f.read(16)
-        if header != b"SQLite format 3\x00":
-            raise StoreError(f"store {path} is not a SQLite database (its header is damaged or it is another file)")
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-        try:
-            rows = [r[0] for r in con.execute("PRAGMA quick_check").fetchall()]
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"store {path} is corrupt ({exc}); restore it from a backup") from None
-    if rows != ["ok"]:
-        raise StoreError(f"store {path} is corrupt ({len(rows)} problem(s), first: {rows[0][:120]}); "
-                         "restore it from a backup")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from lab.cli import app
 from lab.store import Store
 from lab.store.integrity import check_integrity
-from lab.store.revisions import MIGRATIONS
+from lab.store.revision_ids import MIGRATIONS
 
 
 def test_a_one_day_campaign_runs_on_the_store(store_url, tmp_path):

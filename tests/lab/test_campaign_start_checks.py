@@ -42,7 +42,7 @@ def test_a_bad_bench_file_is_refused_before_any_output(tmp_path: Path) -> None:
 def test_a_failed_build_leaves_a_failed_campaign_that_resume_does_not_pick(tmp_path: Path) -> None:
     from lab.campaign.control import CampaignStopped
     from lab.campaign.runner import run_campaign
-    from lab.campaign.session import select_campaign
+    from lab.campaign.selection import select_campaign
 
     config = CampaignConfig(scenario="p3ht-cnt", days=1, batch=6, name="bad")
     config = config.model_copy(update={"conductivity_model": "nonsense"})  # fails when the scenario is built

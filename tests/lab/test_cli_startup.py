@@ -84,7 +84,7 @@ def test_status_and_scenario_check_answer_without_torch(tmp_path):
     out.mkdir()
     with Store(sqlite_url(out / "lab.sqlite")) as store:
         register_campaign(CampaignConfig(days=2, batch=6, droplets_per_recipe=3, name="probe"), store)
-    status = _probe("campaign", "status", "--out", str(out), names=(*TORCH_STACK, "pandas"))
+    status = _probe("campaign", "status", "--out", str(out), names=(*TORCH_STACK, "pandas", "sqlalchemy"))
     assert status == {"code": 0, "loaded": []}
     check = _probe("scenario", "check", str(SCENARIO_FILE), names=(*TORCH_STACK, "pandas", "networkx"))
     assert check == {"code": 0, "loaded": []}

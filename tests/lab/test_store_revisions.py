@@ -22,9 +22,10 @@ from typer.testing import CliRunner
 from lab.cli import app
 from lab.errors import StoreError
 from lab.store import Store, sqlite_url
-from lab.store import revisions
+from lab.store import revision_ids, revisions
 from lab.store.integrity import check_integrity
-from lab.store.revisions import BASELINE_TABLES, MIGRATIONS, Migrations, head_of_scripts, known_revisions
+from lab.store.revision_ids import BASELINE_TABLES, MIGRATIONS, Migrations
+from lab.store.revisions import head_of_scripts, known_revisions
 from lab.store.schema import Base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def _fixture_contents():
 
 def _with_0003(monkeypatch, kind: str = "ok") -> None:
     """This release, plus a test-only revision 0003 (`ok`: films gain `note`; `broken`: fails halfway)."""
-    monkeypatch.setattr(revisions, "MIGRATIONS", Migrations(extra_versions=(str(DATA / "migrations" / kind),),
+    monkeypatch.setattr(revision_ids, "MIGRATIONS", Migrations(extra_versions=(str(DATA / "migrations" / kind),),
                                                             head="0003"))
 
 
@@ -198,7 +199,7 @@ def test_a_failing_migration_is_rolled_back_whole(store_url, monkeypatch):
     assert "migration failed and was rolled back, the store is still at revision 0002" in result.stderr
     assert _revision(store_url) == ["0002"]
     assert _schema(store_url) == before  # no `films.note`, no `notes` table
-    monkeypatch.setattr(revisions, "MIGRATIONS", Migrations())
+    monkeypatch.setattr(revision_ids, "MIGRATIONS", Migrations())
     with Store(store_url, create=False) as db:
         assert [c.name for c in db.campaigns()] == ["c"]
 
@@ -207,7 +208,7 @@ def test_a_store_of_a_newer_revision_is_refused(store_url, monkeypatch):
     Store(store_url).close()
     _with_0003(monkeypatch)
     revisions.upgrade_store(store_url)
-    monkeypatch.setattr(revisions, "MIGRATIONS", Migrations())
+    monkeypatch.setattr(revision_ids, "MIGRATIONS", Migrations())
     with pytest.raises(StoreError, match=r"revision 0003, which this release \(head 0002\) does not know"):
         Store(store_url)
     result = runner.invoke(app, ["store", "upgrade", "--store", store_url])
