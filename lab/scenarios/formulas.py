@@ -13,22 +13,22 @@ from __future__ import annotations
 import ast
 import graphlib
 from dataclasses import dataclass
-from typing import Callable, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from lab.errors import ConfigError
 
-#: The functions a formula may call, elementwise on arrays.
-FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
-    "log": np.log,
-    "log10": np.log10,
-    "exp": np.exp,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-    "minimum": np.minimum,
-    "maximum": np.maximum,
-}
+if TYPE_CHECKING:  # numpy only where a formula is evaluated: checking a scenario file stays light
+    import numpy as np
+
+#: The functions a formula may call (numpy's, of the same name), elementwise on arrays.
+FUNCTIONS: tuple[str, ...] = ("log", "log10", "exp", "sqrt", "abs", "minimum", "maximum")
+
+
+def numpy_functions() -> dict[str, Callable[..., np.ndarray]]:
+    """The numpy function behind each name of `FUNCTIONS`."""
+    import numpy as np
+
+    return {name: getattr(np, name) for name in FUNCTIONS}
 
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 _MAX_LENGTH = 500
@@ -44,10 +44,11 @@ class Formula:
 
     def evaluate(self, values: Mapping[str, np.ndarray | float]) -> np.ndarray:
         """The formula on `values` (arrays of one length, or scalars); NaN where an input is missing or invalid."""
+        import numpy as np
         from asteval import Interpreter, make_symbol_table
 
         arrays = {n: np.asarray(values[n], dtype=float) for n in self.names}
-        table = make_symbol_table(use_numpy=False, nested=False, **FUNCTIONS, **arrays)
+        table = make_symbol_table(use_numpy=False, nested=False, **numpy_functions(), **arrays)
         interpreter = Interpreter(symtable=table, minimal=True, use_numpy=False)
         with np.errstate(all="ignore"):
             try:
