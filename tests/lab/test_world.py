@@ -12,6 +12,7 @@ from lab.scenarios.p3ht_cnt.calibration import (
     CalibrationSettings,
     FaceSelection,
     calibrate_p3ht_cnt,
+    composition_scatter,
     data_face_drop,
     default_data_path,
     read_films,
@@ -206,6 +207,21 @@ def test_top_real_compositions_and_the_winners_curse(world):
     assert forty_sixty["n"] == 9 and forty_sixty["ratio"] == pytest.approx(1.01, abs=0.02)  # was 1.14
     # even the truth itself would not put the ten best noisy means within 1.3: their luck is what ranks them
     assert top_within_factor_by_chance(world.landscape, X, y, n_sim=200) < 8
+
+
+@needs_data
+def test_composition_scatter_beyond_replicates(world):
+    # distinct compositions < 2 % apart differ by a factor ~1.5 beyond their replicates' scatter: a nugget no smooth
+    # world follows (the residual GP's marginal likelihood puts the residuals there too, benchmarks/science.py)
+    X, y = read_films(DATA)
+    scatter = composition_scatter(world.landscape, X, y)
+    assert scatter["pairs"] == 130 and scatter["within_sd"] == pytest.approx(0.2375, abs=1e-3)
+    assert scatter["sd"] == pytest.approx(0.40, abs=0.01) and scatter["sd_all_compositions"] == pytest.approx(0.51, abs=0.01)
+    # with it, the truth itself would put about one of the ten best real means within 1.3, never ten
+    assert top_within_factor_by_chance(world.landscape, X, y, composition_sd=scatter["sd"], n_sim=200) < 2
+    shipped = world.landscape.params.calibration
+    assert shipped["composition_scatter"]["sd"] == pytest.approx(scatter["sd"], abs=1e-3)
+    assert shipped["top10_within_1.3_perfect_world_with_composition_scatter"] < 2
 
 
 def test_optimum_plateau_and_distance_to_data(world):
