@@ -251,6 +251,8 @@ def part_world(before: Path, after: Path) -> None:
         ("composition-level scatter beyond replicates, sd ln (pairs < 0.02 apart)", "",
          f"{data['scatter']['sd']:.2f} ({data['scatter']['pairs']} pairs; replicates {data['scatter']['within_sd']:.2f})"),
         ("... a perfect world would score with it", "", round(data["perfect_world_scatter"], 1)),
+        ("the ten best judged by their neighbourhoods (compositions < 0.03 apart) within x1.3", "",
+         f"{data['neighbourhoods_within']} {data['neighbourhood_ratios']}"),
         ("face drop, 0.5 % s/m/d-CNT at the optimum", _pct(b["face_drop"]), _pct(a["face_drop"])),
         ("face drop the real films support (central / at most)", "", f"{data['drop']:.1%} / {data['max_drop']:.1%}"),
         ("grouped-CV R2, pooled (target >= 0.85)", b["pooled_cv_r2"], a["pooled_cv_r2"]),
@@ -267,14 +269,16 @@ def data_face_drop_figure() -> dict:
     """The face drop the real films support, the composition-level scatter and the perfect world's top-10 score
     without and with it (after checkout only)."""
     from lab.scenarios.p3ht_cnt.calibration import (composition_scatter, data_face_drop, default_data_path, read_films,
-                                                    top_within_factor_by_chance)
+                                                    top_neighbourhood_check, top_within_factor_by_chance)
     from lab.scenarios.p3ht_cnt.world import P3HTCNTWorld
 
     X, y = read_films(default_data_path())
     landscape = P3HTCNTWorld.default().landscape
     evidence = data_face_drop(X, y)
     scatter = composition_scatter(landscape, X, y)
-    return {"drop": evidence.drop, "max_drop": evidence.max_drop, "evidence": evidence.as_dict(),
+    ratio = top_neighbourhood_check(landscape, X, y)["ratio"]
+    return {"neighbourhoods_within": int(((ratio <= 1.3) & (ratio >= 1 / 1.3)).sum()),
+            "neighbourhood_ratios": [round(float(r), 2) for r in ratio],"drop": evidence.drop, "max_drop": evidence.max_drop, "evidence": evidence.as_dict(),
             "perfect_world": top_within_factor_by_chance(landscape, X, y), "scatter": scatter,
             "perfect_world_scatter": top_within_factor_by_chance(landscape, X, y, composition_sd=scatter["sd"])}
 

@@ -18,6 +18,7 @@ from lab.scenarios.p3ht_cnt.calibration import (
     read_films,
     select_face_features,
     top_composition_check,
+    top_neighbourhood_check,
     top_within_factor_by_chance,
 )
 from lab.scenarios.p3ht_cnt.landscape import COMPONENTS, ConductivityLandscape, sample_feasible
@@ -222,6 +223,20 @@ def test_composition_scatter_beyond_replicates(world):
     shipped = world.landscape.params.calibration
     assert shipped["composition_scatter"]["sd"] == pytest.approx(scatter["sd"], abs=1e-3)
     assert shipped["top10_within_1.3_perfect_world_with_composition_scatter"] < 2
+
+
+@needs_data
+def test_top_compositions_judged_by_their_neighbourhoods(world):
+    # averaged with the real compositions within 0.03 (precision-weighted), the ten best are matched within 1.3
+    # but one: 41.6/46/8.2/0/4.2, a single film with no neighbour (0.48)
+    X, y = read_films(DATA)
+    check = top_neighbourhood_check(world.landscape, X, y)
+    within = (check["ratio"] <= 1.3) & (check["ratio"] >= 1 / 1.3)
+    assert int(within.sum()) == 9
+    lone = check[~within].iloc[0]
+    assert lone["neighbours"] == 1 and lone["ratio"] == pytest.approx(0.48, abs=0.02)
+    assert check["neighbours"].iloc[0] == 17 and check["ratio"].iloc[0] == pytest.approx(0.98, abs=0.02)  # 838 S/cm
+    assert world.landscape.params.calibration["top10_neighbourhoods_within_1.3"] == 9
 
 
 def test_optimum_plateau_and_distance_to_data(world):

@@ -313,6 +313,34 @@ def composition_scatter(landscape: ConductivityLandscape, X: np.ndarray, y: np.n
             "within_sd": round(math.sqrt(s2), 4)}
 
 
+def top_neighbourhood_check(landscape: ConductivityLandscape, X: np.ndarray, y: np.ndarray, *, k: int = 10,
+                            radius: float = 0.03) -> pd.DataFrame:
+    """The `k` best real compositions judged by their neighbourhoods rather than their own (lucky) means.
+
+    For each, the real compositions within `radius` (fraction units, itself included) are averaged in ln sigma,
+    each weighted by the precision of its mean, `1 / (tau2 + s2 / n)` (`tau2` the nugget of `composition_scatter`);
+    the landscape is averaged over the same compositions with the same weights. Columns: the composition (%),
+    `neighbours`, `films`, `measured` and `predicted` (geometric means, S/cm) and `ratio` = predicted / measured.
+    """
+    means = composition_means(X, y)
+    comps = means[list(COMPONENTS)].to_numpy() / 100.0
+    n = means["n"].to_numpy()
+    ln = np.log(means["conductivity"].to_numpy())
+    scatter = composition_scatter(landscape, X, y)
+    s2 = scatter["within_sd"] ** 2
+    tree = cKDTree(comps)
+    rows = []
+    for i in range(min(k, len(means))):
+        idx = np.array(tree.query_ball_point(comps[i], radius))
+        w = 1.0 / (scatter["variance"] + s2 / n[idx])
+        measured = float(np.exp(np.average(ln[idx], weights=w)))
+        predicted = float(np.exp(np.average(landscape.ln_conductivity_frac(comps[idx]), weights=w)))
+        rows.append({**{c: float(100 * comps[i, j]) for j, c in enumerate(COMPONENTS)}, "neighbours": len(idx),
+                     "films": int(n[idx].sum()), "measured": measured, "predicted": predicted,
+                     "ratio": predicted / measured})
+    return pd.DataFrame(rows)
+
+
 def top_within_factor_by_chance(landscape: ConductivityLandscape, X: np.ndarray, y: np.ndarray, *, k: int = 10,
                                 factor: float = 1.3, composition_sd: float = 0.0, n_sim: int = 400,
                                 seed: int = 0) -> float:
@@ -494,6 +522,7 @@ def calibrate_p3ht_cnt(
     delta = (selection or FaceSelection()).delta_pct
     top = top_composition_check(landscape, X, y)
     scatter = composition_scatter(landscape, X, y)
+    neighbourhoods = top_neighbourhood_check(landscape, X, y)
     facts = {
         "face_drop_at_optimum": {k: round(v, 4) for k, v in landscape.face_drop(x_opt, delta).items()},
         "face_drop_data": data_face_drop(X, y, delta_pct=delta).as_dict(),
@@ -506,6 +535,9 @@ def calibrate_p3ht_cnt(
         "composition_scatter": scatter,
         "top10_within_1.3_perfect_world_with_composition_scatter": round(top_within_factor_by_chance(
             landscape, X, y, composition_sd=scatter["sd"], seed=seed), 2),
+        "top10_neighbourhoods_within_1.3": int(((neighbourhoods["ratio"] <= 1.3)
+                                                 & (neighbourhoods["ratio"] >= 1 / 1.3)).sum()),
+        "top10_neighbourhood_ratios": [round(float(r), 3) for r in neighbourhoods["ratio"]],
         "plateau": landscape.plateau(0.95, seed=seed),
     }
     params.calibration = report.as_dict() | facts
