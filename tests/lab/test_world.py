@@ -223,6 +223,8 @@ def test_composition_scatter_beyond_replicates(world):
     shipped = world.landscape.params.calibration
     assert shipped["composition_scatter"]["sd"] == pytest.approx(scatter["sd"], abs=1e-3)
     assert shipped["top10_within_1.3_perfect_world_with_composition_scatter"] < 2
+    with pytest.raises(ConfigError, match="max_distance"):
+        composition_scatter(world.landscape, X, y, max_distance=1e-6)
 
 
 @needs_data

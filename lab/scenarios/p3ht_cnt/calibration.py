@@ -304,7 +304,11 @@ def composition_scatter(landscape: ConductivityLandscape, X: np.ndarray, y: np.n
     comps = np.stack([np.bincount(groups, X[:, j]) / counts for j in range(X.shape[1])], axis=1) / 100.0
     resid = np.bincount(groups, y) / counts - landscape.ln_conductivity_frac(comps)
     s2 = within_scatter(X, y) ** 2
-    i, j = np.array(sorted(cKDTree(comps).query_pairs(max_distance))).T
+    pairs = np.array(sorted(cKDTree(comps).query_pairs(max_distance)), dtype=int).reshape(-1, 2)
+    if not len(pairs):
+        raise ConfigError(f"composition_scatter: no two distinct compositions within max_distance={max_distance:g} "
+                          "(fraction units); raise it")
+    i, j = pairs.T
     semivar = 0.5 * (resid[i] - resid[j]) ** 2 - 0.5 * s2 * (1.0 / counts[i] + 1.0 / counts[j])
     tau2 = max(float(semivar.mean()), 0.0)
     overall = max(float(np.var(resid) - s2 * np.mean(1.0 / counts)), 0.0)
