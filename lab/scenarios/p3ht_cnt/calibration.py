@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -230,9 +230,15 @@ def fit_landscape(X: np.ndarray, y: np.ndarray, settings: CalibrationSettings, s
 
 
 def grouped_cv_r2(
-    X: np.ndarray, y: np.ndarray, settings: CalibrationSettings, seed: int = 0
+    X: np.ndarray, y: np.ndarray, settings: CalibrationSettings, seed: int = 0,
+    fit: Callable[[np.ndarray, np.ndarray], ConductivityLandscape] | None = None,
 ) -> tuple[list[float], list[float]]:
-    """Repeated GroupKFold CV (replicates never split) -> (mean per-fold R2, pooled R2) per repeat."""
+    """Repeated GroupKFold CV (replicates never split) -> (mean per-fold R2, pooled R2) per repeat.
+
+    `fit(X_train, y_train)` makes the model scored (default: `fit_landscape` with `settings`; another world form
+    is scored on the same folds by passing its own).
+    """
+    fit = fit or (lambda Xt, yt: ConductivityLandscape(fit_landscape(Xt, yt, settings, seed)))
     groups = composition_groups(X)
     fold_means, pooled = [], []
     for rep in range(settings.n_repeats):
@@ -240,7 +246,7 @@ def grouped_cv_r2(
         pred = np.empty_like(y)
         fold_r2 = []
         for train, test in cv.split(X, y, groups):
-            model = ConductivityLandscape(fit_landscape(X[train], y[train], settings, seed))
+            model = fit(X[train], y[train])
             pred[test] = model.ln_conductivity_frac(X[test] / 100.0)
             fold_r2.append(r2_score(y[test], pred[test]))
         fold_means.append(float(np.mean(fold_r2)))
@@ -283,24 +289,82 @@ def within_scatter(X: np.ndarray, y: np.ndarray) -> float:
     return float(np.sqrt(((y - means[groups]) ** 2).sum() / (len(y) - len(counts))))
 
 
+def composition_scatter(landscape: ConductivityLandscape, X: np.ndarray, y: np.ndarray, *,
+                        max_distance: float = 0.02) -> dict:
+    """How much distinct compositions' means scatter beyond their replicates' noise (ln sigma): the nugget.
+
+    Pairs of distinct compositions closer than `max_distance` (fraction units) share almost the same truth, so
+    half the mean squared difference of their residual means (measured minus `landscape`), less the replicate
+    noise `s2 / 2 (1 / n_i + 1 / n_j)` (`s2` = `within_scatter` squared), is the variance a smooth world cannot
+    follow: wafer-to-wafer and run-to-run effects that films cast side by side (the replicates) do not see.
+    Also returned: the same estimate over all compositions (`var(residual means) - mean(s2 / n)`).
+    """
+    groups = composition_groups(X)
+    counts = np.bincount(groups)
+    comps = np.stack([np.bincount(groups, X[:, j]) / counts for j in range(X.shape[1])], axis=1) / 100.0
+    resid = np.bincount(groups, y) / counts - landscape.ln_conductivity_frac(comps)
+    s2 = within_scatter(X, y) ** 2
+    pairs = np.array(sorted(cKDTree(comps).query_pairs(max_distance)), dtype=int).reshape(-1, 2)
+    if not len(pairs):
+        raise ConfigError(f"composition_scatter: no two distinct compositions within max_distance={max_distance:g} "
+                          "(fraction units); raise it")
+    i, j = pairs.T
+    semivar = 0.5 * (resid[i] - resid[j]) ** 2 - 0.5 * s2 * (1.0 / counts[i] + 1.0 / counts[j])
+    tau2 = max(float(semivar.mean()), 0.0)
+    overall = max(float(np.var(resid) - s2 * np.mean(1.0 / counts)), 0.0)
+    return {"sd": round(math.sqrt(tau2), 4), "variance": round(tau2, 4), "pairs": int(len(i)),
+            "max_distance": max_distance, "sd_all_compositions": round(math.sqrt(overall), 4),
+            "within_sd": round(math.sqrt(s2), 4)}
+
+
+def top_neighbourhood_check(landscape: ConductivityLandscape, X: np.ndarray, y: np.ndarray, *, k: int = 10,
+                            radius: float = 0.03) -> pd.DataFrame:
+    """The `k` best real compositions judged by their neighbourhoods rather than their own (lucky) means.
+
+    For each, the real compositions within `radius` (fraction units, itself included) are averaged in ln sigma,
+    each weighted by the precision of its mean, `1 / (tau2 + s2 / n)` (`tau2` the nugget of `composition_scatter`);
+    the landscape is averaged over the same compositions with the same weights. Columns: the composition (%),
+    `neighbours`, `films`, `measured` and `predicted` (geometric means, S/cm) and `ratio` = predicted / measured.
+    """
+    means = composition_means(X, y)
+    comps = means[list(COMPONENTS)].to_numpy() / 100.0
+    n = means["n"].to_numpy()
+    ln = np.log(means["conductivity"].to_numpy())
+    scatter = composition_scatter(landscape, X, y)
+    s2 = scatter["within_sd"] ** 2
+    tree = cKDTree(comps)
+    rows = []
+    for i in range(min(k, len(means))):
+        idx = np.array(tree.query_ball_point(comps[i], radius))
+        w = 1.0 / (scatter["variance"] + s2 / n[idx])
+        measured = float(np.exp(np.average(ln[idx], weights=w)))
+        predicted = float(np.exp(np.average(landscape.ln_conductivity_frac(comps[idx]), weights=w)))
+        rows.append({**{c: float(100 * comps[i, j]) for j, c in enumerate(COMPONENTS)}, "neighbours": len(idx),
+                     "films": int(n[idx].sum()), "measured": measured, "predicted": predicted,
+                     "ratio": predicted / measured})
+    return pd.DataFrame(rows)
+
+
 def top_within_factor_by_chance(landscape: ConductivityLandscape, X: np.ndarray, y: np.ndarray, *, k: int = 10,
-                                factor: float = 1.3, n_sim: int = 400, seed: int = 0) -> float:
+                                factor: float = 1.3, composition_sd: float = 0.0, n_sim: int = 400,
+                                seed: int = 0) -> float:
     """How many of the `k` best compositions a perfect world would predict within `factor`, on average.
 
     Takes the landscape as the truth at the real compositions, draws films with the data's own pooled
-    within-composition scatter (`within_scatter`) and the data's replicate counts, ranks the compositions by
-    their geometric means and counts the top `k` whose mean lies within `factor` of the truth. The best of
-    noisy means are the lucky ones (the winner's curse): this is the figure a top-`k` check can be held to.
+    within-composition scatter (`within_scatter`) and the data's replicate counts, plus `composition_sd` per
+    composition (shared by its films: the nugget of `composition_scatter`), ranks the compositions by their
+    geometric means and counts the top `k` whose mean lies within `factor` of the truth. The best of noisy means
+    are the lucky ones (the winner's curse): this is the figure a top-`k` check can be held to.
     """
     groups = composition_groups(X)
     counts = np.bincount(groups)
     comps = np.stack([np.bincount(groups, X[:, j]) / counts for j in range(X.shape[1])], axis=1)
     truth = landscape.ln_conductivity_frac(comps / 100.0)
-    sd = within_scatter(X, y)
+    sd = np.sqrt(within_scatter(X, y) ** 2 / counts + composition_sd**2)
     rng = np.random.default_rng(seed)
     hits = []
     for _ in range(n_sim):
-        means = truth + sd * rng.standard_normal(len(truth)) / np.sqrt(counts)
+        means = truth + sd * rng.standard_normal(len(truth))
         top = np.argsort(means)[-k:]
         hits.append(int((np.abs(means[top] - truth[top]) <= np.log(factor)).sum()))
     return float(np.mean(hits))
@@ -461,6 +525,8 @@ def calibrate_p3ht_cnt(
     landscape = ConductivityLandscape(params)
     delta = (selection or FaceSelection()).delta_pct
     top = top_composition_check(landscape, X, y)
+    scatter = composition_scatter(landscape, X, y)
+    neighbourhoods = top_neighbourhood_check(landscape, X, y)
     facts = {
         "face_drop_at_optimum": {k: round(v, 4) for k, v in landscape.face_drop(x_opt, delta).items()},
         "face_drop_data": data_face_drop(X, y, delta_pct=delta).as_dict(),
@@ -470,6 +536,12 @@ def calibrate_p3ht_cnt(
         "top10_within_1.3": int(((top["ratio"] <= 1.3) & (top["ratio"] >= 1 / 1.3)).sum()),
         "top10_within_1.3_perfect_world": round(top_within_factor_by_chance(landscape, X, y, seed=seed), 2),
         "within_composition_sd": round(within_scatter(X, y), 4),
+        "composition_scatter": scatter,
+        "top10_within_1.3_perfect_world_with_composition_scatter": round(top_within_factor_by_chance(
+            landscape, X, y, composition_sd=scatter["sd"], seed=seed), 2),
+        "top10_neighbourhoods_within_1.3": int(((neighbourhoods["ratio"] <= 1.3)
+                                                 & (neighbourhoods["ratio"] >= 1 / 1.3)).sum()),
+        "top10_neighbourhood_ratios": [round(float(r), 3) for r in neighbourhoods["ratio"]],
         "plateau": landscape.plateau(0.95, seed=seed),
     }
     params.calibration = report.as_dict() | facts
