@@ -28,6 +28,13 @@ def store_url_for(out: Path | None, store: str | None) -> str:
     return sqlite_url(out / STORE_FILE)
 
 
+def existing_store_url(out: Path | None, store: str | None) -> str:
+    """`store_url_for`, refusing an `--out` directory that holds no store (commands that only read or decide)."""
+    if out is not None and not store and not (out / STORE_FILE).exists():
+        raise ConfigError(f"--out {out}: no campaign store ({STORE_FILE}) there")
+    return store_url_for(out, store)
+
+
 def select_campaign(store: StatusReader, name: str | None, *, unfinished: bool = False) -> CampaignInfo:
     """The campaign called `name`; without a name, the only (unfinished, if asked) campaign of the store."""
     campaigns = store.campaigns()

@@ -198,15 +198,12 @@ def status(
 ) -> None:
     """Show each campaign's state, its runner, and films per state per day."""
     from lab.campaign.liveness import lock_is_stale
-    from lab.campaign.selection import STORE_FILE, select_campaign, store_url_for
+    from lab.campaign.selection import existing_store_url, select_campaign
     from lab.store.status_reader import open_status_reader
 
     console = Console()
     with user_errors():
-        url = store_url_for(out, store)
-        if out is not None and not store and not (out / STORE_FILE).exists():
-            raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
-        with open_status_reader(url) as db:
+        with open_status_reader(existing_store_url(out, store)) as db:
             infos = [select_campaign(db, campaign)] if campaign else db.campaigns()
             for info in infos:
                 lock = db.lock_info(info.id)

@@ -15,7 +15,6 @@ from rich.console import Console
 
 from lab.cli._errors import user_errors
 from lab.cli.campaign import _execute, _writable_dir
-from lab.errors import ConfigError
 
 
 def approve(
@@ -62,11 +61,10 @@ def reject(
 def _decide(out: Path | None, store: str | None, campaign: str | None, record, verb: str):
     """Record a decision; print it; return the campaign and the live runner that carries on (None: nobody)."""
     from lab.campaign.lock import lock_is_stale
-    from lab.campaign.selection import select_campaign
+    from lab.campaign.selection import existing_store_url, select_campaign
     from lab.campaign.session import runner_session
 
-    if out is not None and not store and not (out / "lab.sqlite").exists():
-        raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
+    existing_store_url(out, store)  # refuses a directory without a store before the session opens one
     console = Console(stderr=True)
     with runner_session(out, store, create=False) as (db, control):  # the log and crash-test hooks of a runner
         info = select_campaign(db, campaign, unfinished=True)

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import typer
 
+from lab.campaign.selection import STORE_FILE
 from lab.cli._errors import fail, user_errors
 from lab.errors import ConfigError
-
-#: The store file of a campaign directory (as `lab campaign run --out DIR` writes it).
-STORE_FILE = "lab.sqlite"
 
 
 def command(

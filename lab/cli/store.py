@@ -45,15 +45,12 @@ def import_readings(
 ) -> None:
     """Add readings taken by hand, in one transaction: all or nothing; the same file twice changes nothing."""
     from lab.campaign.manual_readings import import_readings_file
-    from lab.campaign.selection import select_campaign, store_url_for
+    from lab.campaign.selection import existing_store_url, select_campaign
     from lab.campaign.session import login_name
-    from lab.errors import ConfigError
     from lab.store import Store
 
     with user_errors():
-        if out is not None and not store and not (out / "lab.sqlite").exists():
-            raise ConfigError(f"--out {out}: no campaign store (lab.sqlite) there")
-        with Store(store_url_for(out, store), create=False) as db:
+        with Store(existing_store_url(out, store), create=False) as db:
             info = select_campaign(db, campaign)
             done = import_readings_file(db, info, readings, by=by or login_name(), instrument=instrument, note=note)
     if done.already:
