@@ -1,6 +1,6 @@
 """Science a scientist can trust (issue 13): every acceptance figure beside the figure before the change.
 
-"Before" is the same measurement run on another checkout (default `/work/main`, `--before DIR`), "after" on this
+"Before" is the same measurement run on another checkout (`--before DIR`), "after" on this
 one, in the same run: each measurement is a subprocess of this script with that checkout first on `sys.path`
 (and as its working directory), using only APIs both checkouts have.
 
@@ -22,8 +22,8 @@ Parts (`--parts`, default all):
 - `electrode`: the shipped P2D sweep's high rate and median utilisation there, the nominal capacity, and the
   surrogate's r2 against live PyBaMM on 10 fresh recipes (`lab p2d validate --n 10 --seed 100`).
 
-    python benchmarks/science.py                         # everything, ~30-40 min on 2 shared cores
-    python benchmarks/science.py --parts world,campaign --seeds 0 1
+    python benchmarks/science.py --before /tmp/before    # everything, ~30-40 min on 2 shared cores
+    python benchmarks/science.py --before /tmp/before --parts world,campaign --seeds 0 1
 """
 
 from __future__ import annotations
@@ -415,7 +415,8 @@ def part_electrode(before: Path, after: Path, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, default=Path("/work/main"))
+    parser.add_argument("--before", type=Path, required=True,
+                        help="a checkout of the code before the change (e.g. `git worktree add /tmp/before 9b69a1f`)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--parts", default="world,campaign,coverage,hypothesis,success,electrode")
     parser.add_argument("--work", type=Path, default=None, help="where campaign outputs go (default: a temp dir)")
