@@ -111,8 +111,9 @@ class P3HTCNTScenario(Scenario):
 
         Sheet resistance is measured on every film, thickness on a share of them: the graph fills in the
         conductivity of the films that were not profiled. Its hyperparameters are re-optimized on a schedule
-        (`graph_belief.hyperparameter_day`), the graph conditioned on every film each day. Falls back to a GP on measured conductivity
-        (returns no model) with `conductivity_model="gp"` or while fewer than 3 recipes have a profiled film.
+        (`graph_belief.hyperparameter_day`), the graph conditioned on every film each day. Falls back to a GP on
+        measured conductivity (returns no model) with `conductivity_model="gp"` or while fewer than 3 recipes have a
+        profiled film.
         """
         if self.conductivity_model != "graph" or "thickness" not in history:
             return {}
