@@ -6,10 +6,11 @@ Runs `lab campaign run --scenario p3ht-cnt --days D --batch 160 --seed 0 --out D
 the store's log (`DIR/lab.log`, one event per step) dates each day, so the table gives every day's seconds (from
 `summary.json`) and the largest resident memory seen during it, then the run's wall time and peak.
 
-    OMP_NUM_THREADS=1 python benchmarks/month_campaign.py --days 30 --baseline /tmp/base16 --baseline-days 12
+    OMP_NUM_THREADS=1 python benchmarks/month_campaign.py --days 30 --baseline /work/main --baseline-days 30
 
-(`/tmp/base16`: `git worktree add --detach /tmp/base16 2b0268d`, the commit before issue 16's work.) The table also
-gives the best true conductivity made by each day (`summary.json`), so that a faster month is seen to learn as much.
+(or `--baseline /tmp/base16 --baseline-days 12`, `git worktree add --detach /tmp/base16 2b0268d`: the commit before
+issue 16's work). The table also gives the best true conductivity made by each day (`summary.json`), so that a
+faster month is seen to learn as much.
 """
 
 from __future__ import annotations
