@@ -34,7 +34,7 @@ from lab.scoring import hypervolume  # noqa: E402
 from optimizers.propose import propose  # noqa: E402
 
 #: Per-problem defaults: (batch, rounds).
-DEFAULTS = {"branin-currin": (4, 3), "dtlz2": (4, 8), "mixture": (4, 3), "p3ht": (4, 3)}  # DTLZ2 in 4-D needs more rounds
+DEFAULTS = {"branin-currin": (4, 3), "dtlz2": (4, 8), "mixture": (4, 3), "p3ht": (4, 3), "p3ht-hv": (4, 3)}  # DTLZ2 in 4-D needs more rounds
 
 
 def run_one(problem: Problem, strategy: str, seed: int, batch: int, rounds: int) -> tuple[list[float], list[float]]:
@@ -66,15 +66,33 @@ def summarize(records: list[dict]) -> pd.DataFrame:
     out = g.agg(hv_mean=("final_hv", "mean"), hv_sd=("final_hv", "std"), seeds=("seed", "count"), s_per_proposal=("s_per_proposal", "mean")).reset_index()
     ref = out[out.strategy == "reference"].set_index("problem")["hv_mean"]
     out["vs_reference_pct"] = [100.0 * (h / ref[p] - 1.0) if p in ref else np.nan for p, h in zip(out.problem, out.hv_mean)]
+    out["paired_ci"] = [paired_ci(df, p, s) for p, s in zip(out.problem, out.strategy)]
     return out
 
 
+def paired_ci(df: pd.DataFrame, problem: str, strategy: str) -> str:
+    """Mean and 95 % t interval over seeds of the per-seed change of final hypervolume against the reference's
+    (same initial design and noise stream): the noise of the problem's seeds cancels."""
+    from scipy import stats
+
+    rows = df[df.problem == problem].pivot_table(index="seed", columns="strategy", values="final_hv")
+    if strategy == "reference" or "reference" not in rows or strategy not in rows:
+        return ""
+    change = (100.0 * (rows[strategy] / rows["reference"] - 1.0)).dropna().to_numpy()
+    if len(change) < 2:
+        return ""
+    half = stats.t.ppf(0.975, len(change) - 1) * change.std(ddof=1) / np.sqrt(len(change))
+    return f"{change.mean():+.2f} % [{change.mean() - half:+.2f}, {change.mean() + half:+.2f}]"
+
+
 def markdown(table: pd.DataFrame, settings: dict) -> str:
-    lines = ["| problem | batch x rounds | strategy | final HV (mean ± sd) | vs reference | s / proposal |", "|---|---|---|---|---|---|"]
+    lines = ["| problem | batch x rounds | strategy | seeds | final HV (mean ± sd) | vs reference | paired change, 95 % CI | "
+             "s / proposal |", "|---|---|---|---|---|---|---|---|"]
     for row in table.itertuples():
         b, r = settings[row.problem]
         vs = "" if np.isnan(row.vs_reference_pct) else f"{row.vs_reference_pct:+.1f} %"
-        lines.append(f"| {row.problem} | {b} x {r} | {row.strategy} | {row.hv_mean:.4g} ± {row.hv_sd:.2g} | {vs} | {row.s_per_proposal:.2f} |")
+        lines.append(f"| {row.problem} | {b} x {r} | {row.strategy} | {row.seeds} | {row.hv_mean:.4g} ± {row.hv_sd:.2g} | {vs} | "
+                     f"{row.paired_ci} | {row.s_per_proposal:.2f} |")
     return "\n".join(lines)
 
 

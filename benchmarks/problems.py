@@ -14,7 +14,7 @@ is part of the problem: every strategy is told it (each objective's `reference` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -150,6 +150,14 @@ def p3ht() -> Problem:
     return Problem("p3ht", space, truth, np.array([0.13, 0.0]), ref, 24, known={"cost": cost}, note=note)
 
 
+def p3ht_hypervolume() -> Problem:
+    """The P3HT/CNT problem with every slot on the hypervolume: the shipped space sends a fifth of each sample-path
+    batch to conductivity alone (`batch_share: 0.2`), a second goal that the hypervolume does not score."""
+    problem = p3ht()
+    objectives = tuple(o.model_copy(update={"batch_share": 0.0}) for o in problem.space.objectives)
+    return replace(problem, name="p3ht-hv", space=problem.space.model_copy(update={"objectives": objectives}))
+
+
 def _standin_ln_sigma(X: np.ndarray) -> np.ndarray:
     f = np.asarray(X, dtype=float) / 100.0
     return 2.0 + 4.5 * f[:, 1] + 2.5 * f[:, 4] + 1.5 * f[:, 2] - 6.0 * (f[:, 1] - 0.45) ** 2 - 3.0 * f[:, 3] * f[:, 1]
@@ -164,4 +172,5 @@ PROBLEMS: dict[str, Callable[[], Problem]] = {
     "dtlz2": dtlz2,
     "mixture": mixture,
     "p3ht": p3ht,
+    "p3ht-hv": p3ht_hypervolume,
 }

@@ -131,6 +131,22 @@ def run_case(kind: str, size: int, tree: str, cap_gb: float | None) -> tuple[flo
         return figures["seconds"], figures["peak_gb"], ""
 
 
+#: What any `lab propose` pays before its first recipe: the libraries a GP proposal needs, and the first
+#: `torch.broadcast_shapes` (gpytorch calls it; torch then imports its symbolic-shapes module and sympy).
+FLOOR = ("import torch, botorch, gpytorch, pandas, scipy.optimize, botorch.models; "
+         "torch.broadcast_shapes((1,), (1,))")
+
+
+def floor() -> tuple[float, float]:
+    """(seconds, peak GB) of `python -c FLOOR` in a fresh interpreter (measured from a fresh parent, whose
+    children's peak is that one process's)."""
+    code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+            f"subprocess.run([sys.executable, '-c', {FLOOR!r}], check=True); "
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def _fmt(seconds: float | None, gb: float | None, note: str, cap: float | None) -> str:
     if seconds is None:
         return f"> {cap:g} GB (refused)" if cap is not None and ("Memory" in note or "alloc" in note) else note
@@ -151,6 +167,10 @@ def speed_table(baseline: str, cap_gb: float) -> None:
         new = _fmt(s, gb, note, None)
         target = f"<= {t_s} s" + (f" / <= {t_gb} GB" if t_gb else "")
         print(f"| {label} | {base} | {new} | {target} | {os.getloadavg()[0]:.2f} |", flush=True)
+        if kind == "cli":
+            s, gb = floor()
+            print(f"| floor of any GP proposal: `python -c \"{FLOOR}\"` | | {s:.1f} s / {gb:.2f} GB | | "
+                  f"{os.getloadavg()[0]:.2f} |", flush=True)
 
 
 def quality_table() -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -34,6 +32,7 @@ from botorch.models.transforms.outcome import Standardize
 from botorch.posteriors import GPyTorchPosterior
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
+from models.threads import single_threaded_torch
 from models.errors import ModelInputError, NotFittedError
 
 _DTYPE = torch.float64
@@ -195,23 +194,6 @@ class GPNode:
             raise NotFittedError("GPNode is not fitted; call fit(X, y) first")
 
 
-@contextmanager
-def single_threaded_torch() -> Iterator[None]:
-    """Run small-GP linear algebra on one torch thread, restoring the caller's setting afterwards.
-
-    Node GPs have at most a few hundred rows; at that size intra-op threading only adds synchronisation, and on
-    a busy 2-core machine it cost ~6x the CPU time (measured on the selection tests). The setting is
-    process-wide, so it is scoped to the call and restored.
-    """
-    previous = torch.get_num_threads()
-    if previous == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _average_replicates(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -28,7 +28,7 @@ from botorch.models import MultiTaskGP
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from models.errors import ModelInputError, NotFittedError
-from models.gp_node import single_threaded_torch
+from models.threads import single_threaded_torch
 from models.replicate_gp import _keep_at_most, group_replicates
 
 _DTYPE = torch.float64

@@ -24,12 +24,12 @@ import pandas as pd
 from optimizers.candidates import CandidatePool, read_candidates
 from optimizers.errors import OptimizerError, SearchSpaceError
 from optimizers.observations import Observations, read_observations
-from optimizers.reference_nehvi import log_nehvi_batch
 from optimizers.sampling import maximin_subset, nearest_distance, sample_feasible, space_filling_design, space_scale
 from optimizers.search_space import SearchSpace
 from optimizers.settings import BatchLayout, DispenseLimits, ProposalSettings
 from optimizers.strategies import STRATEGIES
 from models.belief import Belief
+from models.threads import single_threaded_torch
 from optimizers.surrogates import KnownObjective, can_model, fit_beliefs, fit_feasibility
 from optimizers.thompson_hypervolume import DUPLICATE_DISTANCE, thompson_hypervolume_batch
 
@@ -110,7 +110,8 @@ def propose(
             log.warning("candidates: only %d unused pool row(s) for %d recipes: proposing all of them",
                         len(pool), n_recipes)
             n_recipes = len(pool)
-    X = _choose(space, obs, n_recipes, seed, strategy, settings, known, custom, snap, pool)
+    with single_threaded_torch():  # the figures in docs/optimizer.md; two threads on a busy 2-core PC cost 6x
+        X = _choose(space, obs, n_recipes, seed, strategy, settings, known, custom, snap, pool)
     copies = layout.copies(int(batch))[:n_recipes]
     if pool is None:
         X = _make_valid(space, snap(X), obs, seed)
@@ -139,6 +140,8 @@ def _choose(space: SearchSpace, obs: Observations, n: int, seed: int, strategy: 
     exact = (strategy == "default" and not custom and settings.exact_for(n, len(obs.measured_recipes))
              and (choices is None or len(choices) <= settings.exact_max_choices))
     if strategy == "reference" or exact:
+        from optimizers.reference_nehvi import log_nehvi_batch  # botorch's acquisition and optimizer: only here
+
         return log_nehvi_batch(space, obs, beliefs, feasibility, n, seed, settings, choices=choices)
     return thompson_hypervolume_batch(space, obs, beliefs, feasibility, n, seed, settings, snap, candidates=choices)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from botorch.utils.sampling import get_polytope_samples
 
 from optimizers.search_space import SearchSpace
 
@@ -79,6 +78,8 @@ def _on_random_faces(weights: np.ndarray, can_vanish: np.ndarray, share: float, 
 def _sample_hit_and_run(space: SearchSpace, n: int, seed: int) -> np.ndarray:
     """Spread points over a general polytope with botorch's hit-and-run sampler, shuffled."""
     equalities, inequalities = space.linear_constraints_tensors()
+    from botorch.utils.sampling import get_polytope_samples  # (scipy.spatial with it): general polytopes only
+
     samples = get_polytope_samples(
         n=n,
         bounds=space.bounds_tensor(),

@@ -86,3 +86,44 @@ def test_bad_history_and_pool_are_refused(belief, history):
         fit_graph_belief(history.drop(columns="thickness"))
     with pytest.raises(ConfigError, match="pool must be N x 5"):
         belief.sample_conductivity(np.zeros((3, 4)), 2, seed=0)
+
+
+def test_hyperparameter_schedule_days():
+    from lab.scenarios.p3ht_cnt.graph_belief import hyperparameter_day
+
+    assert [hyperparameter_day(d) for d in range(0, 14)] == [1, 1, 2, 3, 4, 4, 6, 6, 8, 8, 8, 8, 12, 12]
+    assert [hyperparameter_day(d) for d in (16, 23, 24, 30, 31, 32, 47, 48)] == [16, 16, 24, 24, 24, 32, 32, 48]
+
+
+def test_hyperparameter_cache_reuses_the_scheduled_days_optimization_and_a_resume_gets_the_same_belief(
+    history, held_out, monkeypatch
+):
+    import lab.scenarios.p3ht_cnt.graph_belief as gb
+
+    films = history.assign(day=history["recipe_id"] // 10 + 1)  # days 1..5, 10 recipes a day
+    upto4 = films[films["day"] <= 4]
+    calls = []
+    real_fit = gb.fit_graph_belief
+
+    def spy(frame, settings=None, hyperparameters=None):
+        calls.append((int(frame["day"].max()), hyperparameters is not None))
+        return real_fit(frame, settings, hyperparameters)
+
+    monkeypatch.setattr(gb, "fit_graph_belief", spy)
+    cache = gb.HyperparameterCache()
+    day4 = cache.fit(upto4)  # day 4: optimized on its own films, as without a cache
+    day5 = cache.fit(films)  # day 5: day 4's hyperparameters, conditioned on every film
+    assert calls == [(4, False), (5, True)]
+    reference = real_fit(upto4)
+    X, _ = held_out
+    np.testing.assert_array_equal(day4.sample_conductivity(X, 8, seed=3), reference.sample_conductivity(X, 8, seed=3))
+    for key, value in gb.node_hyperparameters(reference).items():
+        for name, tensor in value.items():
+            assert np.array_equal(gb.node_hyperparameters(day5)[key][name].numpy(), tensor.numpy()), (key, name)
+    resistance = day5.graph.graph_.nodes["ln_sheet_resistance"]["estimator"]
+    assert resistance.n_train_rows_ == films.loc[films["sheet_resistance"].notna(), "recipe_id"].nunique() == 50
+
+    calls.clear()
+    resumed = gb.HyperparameterCache().fit(films)  # a resumed campaign: day 4 optimized again, the same belief
+    assert calls == [(4, False), (5, True)]
+    np.testing.assert_array_equal(resumed.sample_conductivity(X, 8, seed=3), day5.sample_conductivity(X, 8, seed=3))

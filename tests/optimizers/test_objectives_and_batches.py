@@ -76,8 +76,10 @@ def test_every_strategy_at_every_size(m: int, batch: int, strategy: str, from_po
 def test_default_hands_small_batches_to_the_exact_acquisition(m: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """q <= 4 from few observations: qLogNEI (one objective) or qLogNEHVI; larger batches and large pools: sample paths."""
     calls: list[str] = []
-    exact, paths = propose_module.log_nehvi_batch, propose_module.thompson_hypervolume_batch
-    monkeypatch.setattr(propose_module, "log_nehvi_batch", lambda *a, **k: calls.append("exact") or exact(*a, **k))
+    import optimizers.reference_nehvi as reference_module  # imported by propose only when the exact path is taken
+
+    exact, paths = reference_module.log_nehvi_batch, propose_module.thompson_hypervolume_batch
+    monkeypatch.setattr(reference_module, "log_nehvi_batch", lambda *a, **k: calls.append("exact") or exact(*a, **k))
     monkeypatch.setattr(propose_module, "thompson_hypervolume_batch",
                         lambda *a, **k: calls.append("paths") or paths(*a, **k))
     space = _space(m)

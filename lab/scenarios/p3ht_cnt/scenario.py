@@ -78,6 +78,7 @@ class P3HTCNTScenario(Scenario):
         if conductivity_model not in ("graph", "gp"):
             raise ConfigError(f"conductivity_model: unknown {conductivity_model!r}; choose graph or gp")
         self.conductivity_model = conductivity_model
+        self._hyperparameters = None  # the graph's hyperparameter schedule (graph_belief.HyperparameterCache)
         self.world = world if world is not None else P3HTCNTWorld.default()
         self.space = p3ht_cnt_space()
         recipe = SPEC.recipe
@@ -109,8 +110,10 @@ class P3HTCNTScenario(Scenario):
         """Conductivity through the graph recipe -> (ln Rs, ln t) -> ln sigma, fitted on every measured film.
 
         Sheet resistance is measured on every film, thickness on a share of them: the graph fills in the
-        conductivity of the films that were not profiled. Falls back to a GP on measured conductivity
-        (returns no model) with `conductivity_model="gp"` or while fewer than 3 recipes have a profiled film.
+        conductivity of the films that were not profiled. Its hyperparameters are re-optimized on a schedule
+        (`graph_belief.hyperparameter_day`), the graph conditioned on every film each day. Falls back to a GP on
+        measured conductivity (returns no model) with `conductivity_model="gp"` or while fewer than 3 recipes have a
+        profiled film.
         """
         if self.conductivity_model != "graph" or "thickness" not in history:
             return {}
@@ -119,9 +122,11 @@ class P3HTCNTScenario(Scenario):
         recipes = profiled["recipe_id"].nunique() if "recipe_id" in profiled else len(profiled)
         if recipes < 3:  # the thickness node needs 3 profiled recipes
             return {}
-        from lab.scenarios.p3ht_cnt.graph_belief import fit_graph_belief
+        from lab.scenarios.p3ht_cnt.graph_belief import HyperparameterCache
 
-        return {"conductivity": fit_graph_belief(measured)}
+        if self._hyperparameters is None:
+            self._hyperparameters = HyperparameterCache()
+        return {"conductivity": self._hyperparameters.fit(measured)}
 
     def close(self) -> None:
         if self._stations is not None:
