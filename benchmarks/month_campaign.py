@@ -6,7 +6,7 @@ Runs `lab campaign run --scenario p3ht-cnt --days D --batch 160 --seed 0 --out D
 the store's log (`DIR/lab.log`, one event per step) dates each day, so the table gives every day's seconds (from
 `summary.json`) and the largest resident memory seen during it, then the run's wall time and peak.
 
-    OMP_NUM_THREADS=1 python benchmarks/month_campaign.py --days 30 --baseline /work/main --baseline-days 30
+    OMP_NUM_THREADS=1 python benchmarks/month_campaign.py --days 30 --baseline ../before --baseline-days 30
 
 (or `--baseline /tmp/base16 --baseline-days 12`, `git worktree add --detach /tmp/base16 2b0268d`: the commit before
 issue 16's work). The table also gives the best true conductivity made by each day (`summary.json`), so that a
@@ -103,7 +103,7 @@ def _day_ends(log: Path) -> dict[int, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=30)
-    ap.add_argument("--baseline", default="/work/main", help="tree of the code to compare with (PYTHONPATH)")
+    ap.add_argument("--baseline", required=True, help="tree of the code to compare with (PYTHONPATH), e.g. a `git worktree add` of the commit before")
     ap.add_argument("--baseline-days", type=int, default=8, help="days the baseline runs (0: none)")
     ap.add_argument("--baseline-cap-gb", type=float, default=6.0)
     args = ap.parse_args(argv)

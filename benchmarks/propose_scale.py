@@ -6,7 +6,7 @@ noise and material cost, both modelled by GPs; the default strategy):
 - `lab propose` from the command line, 24 recipes from 100 observations (wall time including start-up);
 - q = 24 recipes from a pool of 1e5 candidates (`--candidates`; n = 200 observations).
 Each case runs in a fresh process (its peak RSS is the process's), once with `PYTHONPATH` = this tree and once with
-the baseline tree (`--baseline`, default `/work/main`); wall time is the proposal's (data generation excluded),
+the baseline tree (`--baseline DIR`, a checkout of the code before the change); wall time is the proposal's (data generation excluded),
 except for the CLI case. A baseline process is refused memory beyond `--baseline-cap-gb` (the n = 5000 proposal of the
 old code took 15 GB: this keeps the shared machine alive) and is then reported as "> cap".
 
@@ -216,7 +216,7 @@ def quality_table() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--baseline", default="/work/main", help="tree of the code to compare with (PYTHONPATH)")
+    ap.add_argument("--baseline", required=True, help="tree of the code to compare with (PYTHONPATH), e.g. a `git worktree add` of the commit before")
     ap.add_argument("--baseline-cap-gb", type=float, default=6.0, help="memory a baseline case may take")
     ap.add_argument("--quality", action="store_true", help="print the conditioning measurement instead")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
