@@ -6,9 +6,8 @@ state and every measurement's value) for `tests/lab/test_store_revisions.py` to 
 
 It was made by running this script on release 0.1's code (commit f474779, the last before `lab/store/migrations`):
 
-    mkdir /tmp/release-0.1 && git -C /work/wt-store-pg archive f474779 | tar -x -C /tmp/release-0.1
-    cd /tmp/release-0.1 && PYTHONPATH=. /work/main/.venv/bin/python \\
-        /work/wt-store-pg/tests/lab/data/make_store_fixture.py /work/wt-store-pg/tests/lab/data
+    mkdir /tmp/release-0.1 && git archive f474779 | tar -x -C /tmp/release-0.1      # from the repository's root
+    (cd /tmp/release-0.1 && PYTHONPATH=. python "$OLDPWD/tests/lab/data/make_store_fixture.py" "$OLDPWD/tests/lab/data")
 
 It refuses to run on a later release (one whose store records its revision).
 """
