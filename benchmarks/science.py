@@ -415,13 +415,16 @@ def part_electrode(before: Path, after: Path, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", type=Path, required=True,
-                        help="a checkout of the code before the change (e.g. `git worktree add /tmp/before 9b69a1f`)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of the code before the change (e.g. `git worktree add /tmp/before 9b69a1f`); "
+                             "every part but `candidates` needs it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--parts", default="world,campaign,coverage,hypothesis,success,electrode")
     parser.add_argument("--work", type=Path, default=None, help="where campaign outputs go (default: a temp dir)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
+    if args.before is None and parts - {"candidates"}:
+        parser.error(f"--before DIR: the parts {sorted(parts - {'candidates'})} print the figure before beside after")
     work = args.work or Path(tempfile.mkdtemp(prefix="science-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"before: {args.before}; after: {HERE}; outputs in {work}")
