@@ -32,8 +32,8 @@ from botorch.models.transforms.outcome import Standardize
 from botorch.posteriors import GPyTorchPosterior
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from models.threads import single_threaded_torch
 from models.errors import ModelInputError, NotFittedError
+from models.threads import single_threaded_torch
 
 _DTYPE = torch.float64
 _MEMO_SIZE = 8
@@ -192,8 +192,6 @@ class GPNode:
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError("GPNode is not fitted; call fit(X, y) first")
-
-
 
 
 def _average_replicates(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -30,10 +30,10 @@ from botorch.sampling.pathwise.paths import SamplePath
 from models.errors import ModelInputError
 from models.fitted_graph import FittedGraph
 from models.gp_node import GPNode
-from models.threads import single_threaded_torch
 from models.graph_enumeration import INPUTS
 from models.matheron import draw_paths, evaluate_matheron_paths
 from models.physics_node import LinearPhysicsNode
+from models.threads import single_threaded_torch
 
 _DTYPE = torch.float64
 

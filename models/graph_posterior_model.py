@@ -20,9 +20,9 @@ from torch import Tensor
 from models.errors import ModelInputError
 from models.fitted_graph import FittedGraph
 from models.gp_node import GPNode
-from models.threads import single_threaded_torch
 from models.graph_enumeration import INPUTS
 from models.physics_node import LinearPhysicsNode
+from models.threads import single_threaded_torch
 
 
 class GraphPosteriorModel(EnsembleModel):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from lab.errors import CampaignLocked, LockLost, StoreError
 from lab.store.schema import Campaign, CampaignLock
+from lab.store.sqlite_file import SQLITE_CLOCK_SQL
 from lab.store.views import LockInfo
 
 #: Writes that manage the lock itself (never fenced).
@@ -35,7 +36,7 @@ def store_clock_s(session: Session) -> float:
     """The database's clock as Unix seconds (SQLite: this host's; PostgreSQL: the server's)."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        return float(session.execute(text("SELECT (julianday('now') - 2440587.5) * 86400.0")).scalar_one())
+        return float(session.execute(text(f"SELECT {SQLITE_CLOCK_SQL}")).scalar_one())
     if dialect == "postgresql":
         return float(session.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")).scalar_one())
     return time.time()

@@ -12,6 +12,8 @@ from lab.errors import StoreError
 
 #: The URL prefix of a SQLite file store.
 SQLITE_PREFIX = "sqlite:///"
+#: SQLite's clock (this host's) as Unix seconds, in SQL: the store's clock for lock heartbeats.
+SQLITE_CLOCK_SQL = "(julianday('now') - 2440587.5) * 86400.0"
 
 
 def sqlite_url(path: str | Path) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.store import revision_ids
 from lab.store.revision_ids import VERSION_TABLE
-from lab.store.sqlite_file import check_sqlite_file, sqlite_path
+from lab.store.sqlite_file import SQLITE_CLOCK_SQL, check_sqlite_file, sqlite_path
 from lab.store.views import CampaignInfo, DayInfo, LockInfo, ProposalSummary
 
 if TYPE_CHECKING:
@@ -61,6 +61,14 @@ class SQLiteStatusReader:
     def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
         return self._con.execute(sql, params or {}).fetchall()
 
+    def revision(self) -> str | None:
+        """The revision the store records (None: none recorded, or not exactly one)."""
+        try:
+            rows = self._rows(f"SELECT version_num FROM {VERSION_TABLE}")
+        except sqlite3.DatabaseError:
+            return None
+        return str(rows[0][0]) if len(rows) == 1 else None
+
     def campaigns(self) -> list[CampaignInfo]:
         """Every campaign of the store, oldest first."""
         return [CampaignInfo(cid, name, scenario, seed, status, _json(config), _json(route), _when(created))
@@ -88,8 +96,7 @@ class SQLiteStatusReader:
     def lock_info(self, campaign_id: int) -> LockInfo | None:
         """The campaign's lock, read with the store's clock (this host's, for SQLite), or None."""
         rows = self._rows("SELECT campaign_id, owner, host, pid, acquired_s, heartbeat_s, stop_requested, "
-                          "(julianday('now') - 2440587.5) * 86400.0 FROM campaign_locks WHERE campaign_id = :cid",
-                          {"cid": campaign_id})
+                          f"{SQLITE_CLOCK_SQL} FROM campaign_locks WHERE campaign_id = :cid", {"cid": campaign_id})
         if not rows:
             return None
         cid, owner, host, pid, acquired, heartbeat, stop, now = rows[0]
@@ -114,23 +121,13 @@ def open_status_reader(url: str) -> StatusReader:
     path = sqlite_path(url)
     if path is not None:
         check_sqlite_file(path, create=False)
-        if _revision(path) == revision_ids.MIGRATIONS.head:
-            return SQLiteStatusReader(path)
+        reader = SQLiteStatusReader(path)
+        if reader.revision() == revision_ids.MIGRATIONS.head:
+            return reader
+        reader.close()
     from lab.store import Store
 
     return Store(url, create=False)
-
-
-def _revision(path: Path) -> str | None:
-    """The revision a SQLite store records (None: none recorded, or not exactly one)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-    try:
-        rows = con.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
-    except sqlite3.DatabaseError:
-        return None
-    finally:
-        con.close()
-    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _json(value: str | dict | None) -> dict:
